@@ -1,0 +1,222 @@
+// createApp: everything a server instance needs, as one object tests can drive through
+// `fetch` without a socket. main.ts adds the listener, the demo app and signals.
+import { randomUUID } from 'node:crypto';
+import { createYoga, type YogaServerInstance, maskError as defaultMaskError } from 'graphql-yoga';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { armor } from './armor.js';
+import { GraphQLError } from 'graphql';
+import { Redis } from 'ioredis';
+import type { Env } from './env.js';
+import { openDatabase, type Database } from './db.js';
+import { createLogger, type Logger } from './logger.js';
+import { loadMasterKey, SecretBox } from './crypto.js';
+import { Authenticator, AuthenticationError, type Caller } from './auth.js';
+import { createPubSubHandle, type PubSubHandle } from './pubsub.js';
+import { Fulfilment, STORE_ACK_TASK } from './fulfilment/fulfilment.js';
+import { TaskWorker, type TaskKindOptions } from './fulfilment/tasks.js';
+import { createServices, type Services } from './services/index.js';
+import { pothosPrisma, type Context } from './context.js';
+import { schema } from './schema/index.js';
+import { KeyRateLimiter } from './rate-limit.js';
+import { AppError, ServiceUnavailableError } from './errors.js';
+import { health, ready } from './http/health.js';
+import { graphqlErrorResponse } from './http/json.js';
+import { routeWebhook } from './http/webhooks.js';
+import { providerFor } from './providers/registry.js';
+import { configureFailpoints, failpoint } from './failpoints.js';
+import './providers/index.js';
+
+export interface CreateAppOptions {
+  env: Env;
+  /** Use this database instead of opening one from env (tests). */
+  db?: Database;
+  logger?: Logger;
+  /** Run the task worker's poll loop (tests usually drive it with worker.runOnce()). */
+  startWorker?: boolean;
+  /** Worker retry tuning (tests shorten delays). */
+  workerBaseDelayMs?: number;
+}
+
+export interface ZeroDropApp {
+  fetch: (request: Request) => Promise<Response>;
+  yoga: YogaServerInstance<Record<string, unknown>, Context>;
+  db: Database;
+  services: Services;
+  worker: TaskWorker;
+  pubsub: PubSubHandle;
+  logger: Logger;
+  /** Builds a GraphQL context for a caller (graphql-ws subscriptions). */
+  contextFor(caller: Caller, requestId?: string): Context;
+  close(): Promise<void>;
+}
+
+/** Connection-level failures (database down, pool exhausted) become a typed, retryable error. */
+function isDatabaseUnavailable(err: unknown): boolean {
+  const text = err instanceof Error ? `${err.name} ${err.message} ${(err as { code?: string }).code ?? ''}` : String(err);
+  return /ECONNREFUSED|ECONNRESET|Connection terminated|Can't reach database|P1001|P1017|P2024|DatabaseNotReachable|connection.*(closed|timeout)|the database system is (starting|shutting) up|terminating connection/i.test(
+    text,
+  );
+}
+
+export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp> {
+  const { env } = options;
+  const logger = options.logger ?? createLogger(env.LOG_LEVEL);
+  configureFailpoints(env.ZERODROP_FAILPOINTS);
+  const db =
+    options.db ??
+    (await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, poolSize: env.DATABASE_POOL_SIZE }));
+  if (!options.db && env.MIGRATE_ON_START) {
+    const applied = await db.migrate();
+    if (applied.length > 0) logger.info({ applied }, 'applied database migrations');
+  }
+  const { key } = loadMasterKey(env.ZERODROP_MASTER_KEY, env.DATA_DIR);
+  const box = new SecretBox(key);
+  const pubsub = createPubSubHandle(env.REDIS_URL);
+  const rateRedis = env.REDIS_URL ? new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : null;
+  const rateLimiter = new KeyRateLimiter(rateRedis);
+  const auth = new Authenticator({ prisma: db.prisma, box, adminToken: env.ZERODROP_ADMIN_TOKEN });
+
+  let worker: TaskWorker | undefined;
+  const fulfilment = new Fulfilment({
+    prisma: db.prisma,
+    publish: (events) => pubsub.publishEvents(events),
+    onTasksEnqueued: () => worker?.wake(),
+  });
+  const services = createServices({ env, prisma: db.prisma, box, auth, fulfilment });
+
+  const storeAck: TaskKindOptions = {
+    baseDelayMs: options.workerBaseDelayMs ?? 2_000,
+    capDelayMs: 15 * 60_000,
+    handler: async (task) => {
+      const { orderId } = task.payload as { orderId: string };
+      const order = await db.prisma.order.findUnique({ where: { id: orderId } });
+      if (!order || order.status !== 'DELIVERED') return; // finished, revoked or gone: nothing to acknowledge
+      const account = await services.storeAccounts.config(order.appId, order.storeAccountId);
+      const { provider } = providerFor(order.store);
+      if (!provider.acknowledge) return;
+      try {
+        await provider.acknowledge(account, {
+          orderId: order.id,
+          storeOrderId: order.storeOrderId,
+          storeProductId: order.storeProductId,
+          productType: order.productType,
+          purchaseToken: order.purchaseToken,
+          payload: order.verifiedPayload as Record<string, unknown>,
+        });
+      } catch (err) {
+        await fulfilment
+          .recordAckFailure(order.id, task.attempts, err instanceof Error ? err.message : String(err))
+          .catch(() => {});
+        throw err;
+      }
+      failpoint('after-store-ack-before-record');
+      await fulfilment.markFinished(order.id, 'SERVER');
+    },
+  };
+  worker = new TaskWorker({
+    prisma: db.prisma,
+    logger,
+    kinds: { [STORE_ACK_TASK]: storeAck },
+    pollMs: env.WORKER_POLL_MS,
+    concurrency: env.WORKER_CONCURRENCY,
+    ...(options.workerBaseDelayMs ? { defaultBaseDelayMs: options.workerBaseDelayMs } : {}),
+  });
+
+  const contextFor = (caller: Caller, requestId: string = randomUUID()): Context => ({
+    requestId,
+    caller,
+    services,
+    logger: logger.child({ requestId }),
+    [pothosPrisma]: db.prisma,
+  });
+
+  const yoga = createYoga<Record<string, unknown>, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    graphiql: env.GRAPHIQL ? { title: 'ZeroDrop', defaultQuery: '{ app { id name } }' } : false,
+    landingPage: false,
+    logging: {
+      debug: (...args) => logger.debug(args.map(String).join(' ')),
+      info: (...args) => logger.info(args.map(String).join(' ')),
+      warn: (...args) => logger.warn(args.map(String).join(' ')),
+      error: (...args) => logger.error({ err: args[0] }, 'graphql error'),
+    },
+    context: ({ caller, requestId }) => contextFor(caller as Caller, requestId as string),
+    maskedErrors: {
+      maskError: (error, message, isDev) => {
+        const original = error instanceof GraphQLError ? error.originalError : error;
+        if (original instanceof AppError) {
+          return new GraphQLError(original.message, { extensions: { code: original.code, retryable: original.retryable } });
+        }
+        if (isDatabaseUnavailable(original)) {
+          const unavailable = new ServiceUnavailableError();
+          return new GraphQLError(unavailable.message, { extensions: { code: unavailable.code, retryable: true } });
+        }
+        return defaultMaskError(error, message, isDev);
+      },
+    },
+    plugins: [armor(), useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'content-type'] })],
+  });
+
+  const startWorker = options.startWorker ?? env.WORKER_ENABLED;
+  if (startWorker) worker.start();
+
+  const handleGraphql = async (request: Request, requestId: string): Promise<Response> => {
+    let caller: Caller;
+    try {
+      caller = await auth.authenticate(request.headers);
+    } catch (err) {
+      if (err instanceof AuthenticationError) return graphqlErrorResponse(401, err.code, err.message);
+      if (isDatabaseUnavailable(err)) return graphqlErrorResponse(503, 'SERVICE_UNAVAILABLE', new ServiceUnavailableError().message);
+      throw err;
+    }
+    if (caller.kind === 'server' || caller.kind === 'client') {
+      const wait = await rateLimiter.consume(caller.keyId, caller.rateLimitPerMinute);
+      if (wait !== null) {
+        return graphqlErrorResponse(429, 'RATE_LIMITED', `Rate limit of ${caller.rateLimitPerMinute} requests/minute exceeded for this API key; retry in ${wait}s`, {
+          'retry-after': String(wait),
+        });
+      }
+    }
+    return yoga.fetch(request, { caller, requestId });
+  };
+
+  const fetch = async (request: Request): Promise<Response> => {
+    const started = performance.now();
+    const requestId = request.headers.get('x-request-id')?.slice(0, 100) || randomUUID();
+    const path = new URL(request.url).pathname;
+    let response: Response;
+    try {
+      if (path === '/graphql') response = await handleGraphql(request, requestId);
+      else if (path === '/health') response = health();
+      else if (path === '/ready') response = await ready(db, pubsub, Boolean(env.REDIS_URL));
+      else if (path.startsWith('/webhooks/')) response = await routeWebhook(request, path, { services, logger, requestId });
+      else response = graphqlErrorResponse(404, 'NOT_FOUND', `No route for ${path}`);
+    } catch (err) {
+      logger.error({ err, requestId, path }, 'request failed');
+      response = isDatabaseUnavailable(err)
+        ? graphqlErrorResponse(503, 'SERVICE_UNAVAILABLE', new ServiceUnavailableError().message, { 'retry-after': '1' })
+        : graphqlErrorResponse(500, 'INTERNAL', 'Internal error');
+    }
+    response.headers.set('x-request-id', requestId);
+    logger.debug({ requestId, method: request.method, path, status: response.status, ms: Math.round(performance.now() - started) }, 'request');
+    return response;
+  };
+
+  return {
+    fetch,
+    yoga,
+    db,
+    services,
+    worker,
+    pubsub,
+    logger,
+    contextFor,
+    close: async () => {
+      await worker.stop();
+      await pubsub.close();
+      rateRedis?.disconnect();
+      if (!options.db) await db.close();
+    },
+  };
+}

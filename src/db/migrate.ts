@@ -1,0 +1,181 @@
+// Prisma migrations without Prisma's native engine: the wasm schema engine driven
+// through our own driver adapters. Same folder format and `_prisma_migrations`
+// bookkeeping as `prisma migrate deploy`, on PGlite and on PostgreSQL.
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import {
+  bindMigrationAwareSqlAdapterFactory,
+  type SqlMigrationAwareDriverAdapterFactory,
+} from '@prisma/driver-adapter-utils';
+import type {
+  MigrationList,
+  SchemaEngine as SchemaEngineInstance,
+  HistoryDiagnostic,
+} from '@prisma/schema-engine-wasm';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const schemaPath = join(root, 'prisma/schema.prisma');
+export const migrationsDir = join(root, 'prisma/migrations');
+const filters = { externalTables: [], externalEnums: [] };
+
+type EngineModule = typeof import('@prisma/schema-engine-wasm');
+let engineModule: Promise<EngineModule> | undefined;
+
+/** Instantiates the wasm ourselves (no --experimental-wasm-modules) and unrefs its timers. */
+function loadEngineModule(): Promise<EngineModule> {
+  engineModule ??= (async () => {
+    const require = createRequire(import.meta.url);
+    const gluePath = require.resolve('@prisma/schema-engine-wasm/schema_engine_bg');
+    const pkgDir = dirname(gluePath);
+    // the glue alone, without the entry's `import * as wasm from "*.wasm"`
+    const glue = (await import('@prisma/schema-engine-wasm/schema_engine_bg')) as EngineModule &
+      Record<string, unknown>;
+    const imports: WebAssembly.ModuleImports = { ...(glue as unknown as WebAssembly.ModuleImports) };
+    for (const [name, fn] of Object.entries(glue)) {
+      if (name.startsWith('__wbg_setTimeout_') && typeof fn === 'function') {
+        imports[name] = (...args: unknown[]) => {
+          const timer = (fn as (...a: unknown[]) => { unref?: () => void })(...args);
+          timer.unref?.();
+          return timer;
+        };
+      }
+    }
+    const bytes = await readFile(join(pkgDir, 'schema_engine_bg.wasm'));
+    const { instance } = await WebAssembly.instantiate(bytes, { './schema_engine_bg.js': imports });
+    (glue as unknown as { __wbg_set_wasm(w: unknown): void }).__wbg_set_wasm(instance.exports);
+    (instance.exports as { __wbindgen_start(): void }).__wbindgen_start();
+    return glue;
+  })();
+  return engineModule;
+}
+
+export async function readMigrations(dir = migrationsDir): Promise<MigrationList> {
+  const names = existsSync(dir)
+    ? (await readdir(dir, { withFileTypes: true }))
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+        .sort()
+    : [];
+  const lockPath = join(dir, 'migration_lock.toml');
+  const lockContent = existsSync(lockPath)
+    ? await readFile(lockPath, 'utf8')
+    : 'provider = "postgresql"\n';
+  return {
+    baseDir: dir,
+    lockfile: { path: 'migration_lock.toml', content: lockContent },
+    shadowDbInitScript: '',
+    migrationDirectories: await Promise.all(
+      names.map(async (name) => ({
+        path: name,
+        migrationFile: {
+          path: 'migration.sql',
+          content: { tag: 'ok' as const, value: await readFile(join(dir, name, 'migration.sql'), 'utf8') },
+        },
+      })),
+    ),
+  };
+}
+
+async function openEngine(
+  factory: SqlMigrationAwareDriverAdapterFactory,
+  shadow: () => Promise<Awaited<ReturnType<SqlMigrationAwareDriverAdapterFactory['connect']>>>,
+): Promise<SchemaEngineInstance> {
+  const { SchemaEngine } = await loadEngineModule();
+  const schema = await readFile(schemaPath, 'utf8');
+  const bound = bindMigrationAwareSqlAdapterFactory({
+    provider: factory.provider,
+    adapterName: factory.adapterName,
+    connect: () => factory.connect(),
+    connectToShadowDb: shadow,
+  });
+  return SchemaEngine.new({ datamodels: [['schema.prisma', schema]] }, () => {}, bound);
+}
+
+async function inMemoryShadow() {
+  const shadowDb = new PGlite();
+  return new PrismaPGlite(shadowDb).connect();
+}
+
+/** Applies pending migrations; returns the names applied now (empty when up to date). */
+export async function applyMigrations(factory: SqlMigrationAwareDriverAdapterFactory): Promise<string[]> {
+  const engine = await openEngine(factory, inMemoryShadow);
+  try {
+    const out = await engine.applyMigrations({ migrationsList: await readMigrations(), filters });
+    return out.appliedMigrationNames;
+  } finally {
+    engine.free();
+  }
+}
+
+export interface MigrationStatus {
+  applied: boolean;
+  history: HistoryDiagnostic | null;
+  failedMigrationNames: string[];
+  editedMigrationNames: string[];
+}
+
+export async function migrationStatus(factory: SqlMigrationAwareDriverAdapterFactory): Promise<MigrationStatus> {
+  const engine = await openEngine(factory, inMemoryShadow);
+  try {
+    const out = await engine.diagnoseMigrationHistory({
+      migrationsList: await readMigrations(),
+      optInToShadowDatabase: false,
+      filters,
+    });
+    return {
+      applied: out.history === null && out.failedMigrationNames.length === 0,
+      history: out.history,
+      failedMigrationNames: out.failedMigrationNames,
+      editedMigrationNames: out.editedMigrationNames,
+    };
+  } finally {
+    engine.free();
+  }
+}
+
+/**
+ * SQL that takes the migration history to `schema.prisma`; empty when they agree.
+ * Always computed on in-memory PGlite, so it needs no database of the user's.
+ */
+export async function pendingSchemaSql(): Promise<string> {
+  const scratch = new PGlite();
+  const engine = await openEngine(new PrismaPGlite(scratch), inMemoryShadow);
+  try {
+    const schema = await readFile(schemaPath, 'utf8');
+    const out = await engine.diff({
+      from: { tag: 'migrations', ...(await readMigrations()) },
+      to: { tag: 'schemaDatamodel', files: [{ path: schemaPath, content: schema }] },
+      script: true,
+      exitCode: true,
+      filters,
+    });
+    return out.exitCode === 2 ? (out.stdout ?? '') : '';
+  } finally {
+    engine.free();
+    await scratch.close();
+  }
+}
+
+/** Writes prisma/migrations/<timestamp>_<name>/migration.sql; returns its folder, or null if nothing changed. */
+export async function createMigration(name: string, now = new Date()): Promise<string | null> {
+  if (!/^[a-z0-9_]+$/.test(name)) throw new Error('migration name must be snake_case: [a-z0-9_]+');
+  const sql = await pendingSchemaSql();
+  if (!sql.trim()) return null;
+  const stamp = now.toISOString().replace(/\D/g, '').slice(0, 14);
+  const folder = join(migrationsDir, `${stamp}_${name}`);
+  await mkdir(folder, { recursive: true });
+  await writeFile(join(folder, 'migration.sql'), sql);
+  const lock = join(migrationsDir, 'migration_lock.toml');
+  if (!existsSync(lock)) {
+    await writeFile(
+      lock,
+      '# Please do not edit this file manually\n# It should be added in your version-control system (e.g., Git)\nprovider = "postgresql"\n',
+    );
+  }
+  return folder;
+}

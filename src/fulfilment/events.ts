@@ -1,0 +1,55 @@
+// Order events: the audit log, the subscription feed and the webhook outbox in one
+// append-only table, always written in the same transaction as the change.
+import type { TransactionClient } from '../db.js';
+import type { Prisma } from '../generated/prisma/client.js';
+
+export const OrderEventType = {
+  /** Verified and granted. */
+  ORDER_DELIVERED: 'ORDER_DELIVERED',
+  /** Verified and paid, but the app has no such product yet. */
+  ORDER_AWAITING_PRODUCT: 'ORDER_AWAITING_PRODUCT',
+  /** The store-side finish step completed (server acknowledgement or client report). */
+  ORDER_FINISHED: 'ORDER_FINISHED',
+  /** Refunded or revoked by the store; entitlements withdrawn. */
+  ORDER_REVOKED: 'ORDER_REVOKED',
+  /** A store acknowledgement attempt failed; it will be retried. */
+  ORDER_ACK_FAILED: 'ORDER_ACK_FAILED',
+  /** A subscription's or time-limited access's expiry moved (renewal, extension, expiry). */
+  ORDER_RENEWED: 'ORDER_RENEWED',
+} as const;
+export type OrderEventType = (typeof OrderEventType)[keyof typeof OrderEventType];
+
+export interface AppendedEvent {
+  id: bigint;
+  appId: string;
+  orderId: string | null;
+  playerId: string | null;
+  type: OrderEventType;
+}
+
+/** Collects what a transaction appended, so it is published only after commit. */
+export class EventBuffer {
+  readonly events: AppendedEvent[] = [];
+
+  async append(
+    tx: TransactionClient,
+    event: { appId: string; orderId: string | null; playerId: string | null; type: OrderEventType; data?: Prisma.InputJsonValue },
+  ): Promise<AppendedEvent> {
+    const row = await tx.orderEvent.create({
+      data: {
+        appId: event.appId,
+        orderId: event.orderId,
+        playerId: event.playerId,
+        type: event.type,
+        data: event.data ?? {},
+      },
+      select: { id: true },
+    });
+    const appended = { id: row.id, appId: event.appId, orderId: event.orderId, playerId: event.playerId, type: event.type };
+    this.events.push(appended);
+    return appended;
+  }
+}
+
+/** Where committed events go (pub/sub); injected so fulfilment stays transport-free. */
+export type PublishEvents = (events: readonly AppendedEvent[]) => void;

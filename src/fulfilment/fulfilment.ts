@@ -1,0 +1,319 @@
+// The store-agnostic fulfilment core: record a verified purchase, grant exactly once,
+// revoke, finish. Exactly-once rests on unique constraints (Order: storeAccountId +
+// storeOrderId; Entitlement: appId + grantKey; Task: dedupeKey) and on conditional
+// status updates — never on isolation levels or in-process locks — so it holds across
+// any number of instances and any crash (a transaction either committed whole or not).
+import type { PrismaClient, TransactionClient } from '../db.js';
+import type { Prisma } from '../generated/prisma/client.js';
+import type { Order, Product } from '../generated/prisma/client.js';
+import type { ProductType, Store } from '../generated/prisma/enums.js';
+import type { VerifiedPurchase } from '../providers/types.js';
+import { ConflictError, PurchaseRevokedError } from '../errors.js';
+import { failpoint } from '../failpoints.js';
+import { EventBuffer, OrderEventType, type PublishEvents } from './events.js';
+import { enqueueTask } from './tasks.js';
+
+export const STORE_ACK_TASK = 'store.ack';
+
+export interface PurchaseAccount {
+  id: string;
+  appId: string;
+  store: Store;
+}
+
+export interface RecordPurchaseInput {
+  account: PurchaseAccount;
+  playerId: string;
+  purchase: VerifiedPurchase;
+  /** Time-limited goods (Huya prepaid): extend access by this long per order. */
+  accessDurationMs?: number | null;
+}
+
+export interface RecordPurchaseResult {
+  order: Order;
+  /** True only for the one call that granted it. */
+  newlyDelivered: boolean;
+}
+
+const jsonSafe = (value: unknown): Prisma.InputJsonValue =>
+  JSON.parse(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as Prisma.InputJsonValue;
+
+export class Fulfilment {
+  readonly #prisma: PrismaClient;
+  readonly #publish: PublishEvents;
+  readonly #onTasksEnqueued: () => void;
+
+  constructor(deps: { prisma: PrismaClient; publish: PublishEvents; onTasksEnqueued?: () => void }) {
+    this.#prisma = deps.prisma;
+    this.#publish = deps.publish;
+    this.#onTasksEnqueued = deps.onTasksEnqueued ?? (() => {});
+  }
+
+  /** Runs `work` in one transaction; its events are published only after commit. */
+  async transaction<T>(work: (tx: TransactionClient, events: EventBuffer) => Promise<T>): Promise<T> {
+    const events = new EventBuffer();
+    const result = await this.#prisma.$transaction((tx) => work(tx, events), { timeout: 15_000, maxWait: 10_000 });
+    if (events.events.length > 0) this.#publish(events.events);
+    this.#onTasksEnqueued();
+    return result;
+  }
+
+  /**
+   * Records a verified purchase and grants it exactly once. Concurrent calls for the
+   * same store order get the same order; exactly one of them grants.
+   */
+  async recordPurchase(input: RecordPurchaseInput): Promise<RecordPurchaseResult> {
+    const { account, playerId, purchase } = input;
+    return this.transaction(async (tx, events) => {
+      const product = await tx.product.findUnique({
+        where: { appId_store_storeProductId: { appId: account.appId, store: account.store, storeProductId: purchase.storeProductId } },
+      });
+      const status = purchase.revocation ? 'REVOKED' : product ? 'DELIVERED' : 'AWAITING_PRODUCT';
+      const now = new Date();
+      // ON CONFLICT DO NOTHING: a concurrent insert of the same order makes this wait for
+      // the other transaction, then return nothing; we then read the committed row.
+      const inserted = await tx.order.createManyAndReturn({
+        data: [
+          {
+            appId: account.appId,
+            storeAccountId: account.id,
+            store: account.store,
+            environment: purchase.environment,
+            storeOrderId: purchase.storeOrderId,
+            storeProductId: purchase.storeProductId,
+            productId: product?.id ?? null,
+            productType: product?.type ?? purchase.productType,
+            playerId,
+            quantity: purchase.quantity,
+            amountMinor: purchase.amountMinor,
+            currency: purchase.currency,
+            purchaseToken: purchase.purchaseToken,
+            purchasedAt: purchase.purchasedAt,
+            expiresAt: purchase.expiresAt,
+            status,
+            finishMode: purchase.finishMode,
+            ...(purchase.finishParams ? { finishParams: jsonSafe(purchase.finishParams) } : {}),
+            deliveredAt: status === 'DELIVERED' ? now : null,
+            finishedAt: status === 'DELIVERED' && purchase.finishMode === 'NONE' ? now : null,
+            revokedAt: purchase.revocation?.at ?? null,
+            revocationReason: purchase.revocation?.reason ?? null,
+            verifiedPayload: jsonSafe(purchase.payload),
+          },
+        ],
+        skipDuplicates: true,
+      });
+      const created = inserted[0];
+      if (!created) {
+        const existing = await tx.order.findUniqueOrThrow({
+          where: { storeAccountId_storeOrderId: { storeAccountId: account.id, storeOrderId: purchase.storeOrderId } },
+        });
+        if (existing.playerId !== playerId) {
+          throw new ConflictError('This purchase was already recorded for another player');
+        }
+        if (purchase.revocation && existing.status !== 'REVOKED') {
+          const revoked = await this.#revokeInTx(tx, events, existing, purchase.revocation);
+          return { order: revoked, newlyDelivered: false };
+        }
+        return { order: existing, newlyDelivered: false };
+      }
+      failpoint('after-order-insert');
+      const order = created.finishedAt ? { ...created, status: 'FINISHED' as const } : created;
+      if (order.status === 'FINISHED') {
+        await tx.order.update({ where: { id: order.id }, data: { status: 'FINISHED' } });
+      }
+      if (status === 'DELIVERED' && product) {
+        await this.#grant(tx, events, order, product, input.accessDurationMs ?? null);
+      } else if (status === 'AWAITING_PRODUCT') {
+        await events.append(tx, {
+          appId: order.appId, orderId: order.id, playerId, type: OrderEventType.ORDER_AWAITING_PRODUCT,
+          data: { storeProductId: order.storeProductId, store: order.store },
+        });
+      } else {
+        await events.append(tx, {
+          appId: order.appId, orderId: order.id, playerId, type: OrderEventType.ORDER_REVOKED,
+          data: { reason: order.revocationReason, neverGranted: true },
+        });
+      }
+      return { order, newlyDelivered: status === 'DELIVERED' };
+    });
+  }
+
+  /** Grants the entitlement for a just-delivered order and schedules the store ack. */
+  async #grant(
+    tx: TransactionClient,
+    events: EventBuffer,
+    order: Order,
+    product: Product,
+    accessDurationMs: number | null,
+  ): Promise<void> {
+    const kind = entitlementKind(product.type);
+    let entitlementId: string;
+    if (kind === 'CONSUMABLE') {
+      const grant = await tx.entitlement.create({
+        data: {
+          appId: order.appId, playerId: order.playerId, productId: product.id, orderId: order.id,
+          kind, quantity: order.quantity * product.grantQuantity, grantKey: `order:${order.id}`,
+        },
+        select: { id: true },
+      });
+      entitlementId = grant.id;
+    } else {
+      // One entitlement per player and product: re-activated by a new order after a
+      // revocation; expiring access is extended (from now or from its current end).
+      const grantKey = `product:${product.id}:player:${order.playerId}`;
+      const durationSeconds = accessDurationMs === null ? null : Math.round(accessDurationMs / 1000);
+      const newExpiry = kind === 'EXPIRING' && durationSeconds === null ? (order.expiresAt ?? null) : null;
+      const rows = await tx.$queryRaw<{ id: string; expiresAt: Date | null }[]>`
+        INSERT INTO "Entitlement" ("id", "appId", "playerId", "productId", "orderId", "kind", "quantity", "expiresAt", "grantKey", "updatedAt")
+        VALUES (gen_random_uuid(), ${order.appId}::uuid, ${order.playerId}, ${product.id}::uuid, ${order.id}::uuid,
+                ${kind}::"EntitlementKind", 1,
+                CASE WHEN ${durationSeconds}::int IS NULL THEN ${newExpiry}::timestamp
+                     ELSE ${order.purchasedAt}::timestamp + make_interval(secs => ${durationSeconds}::int) END,
+                ${grantKey}, now())
+        ON CONFLICT ("appId", "grantKey") DO UPDATE SET
+          "expiresAt" = CASE
+            WHEN ${durationSeconds}::int IS NOT NULL THEN
+              GREATEST(CASE WHEN "Entitlement"."revokedAt" IS NULL THEN "Entitlement"."expiresAt" END, ${order.purchasedAt}::timestamp)
+                + make_interval(secs => ${durationSeconds}::int)
+            WHEN "Entitlement"."revokedAt" IS NOT NULL THEN EXCLUDED."expiresAt"
+            WHEN EXCLUDED."expiresAt" IS NULL OR "Entitlement"."expiresAt" IS NULL THEN NULL
+            ELSE GREATEST("Entitlement"."expiresAt", EXCLUDED."expiresAt") END,
+          "orderId" = CASE WHEN "Entitlement"."revokedAt" IS NOT NULL THEN EXCLUDED."orderId" ELSE "Entitlement"."orderId" END,
+          "revokedAt" = NULL,
+          "updatedAt" = now()
+        RETURNING "id", "expiresAt"`;
+      const row = rows[0];
+      if (!row) throw new Error('entitlement upsert returned no row');
+      entitlementId = row.id;
+      if (row.expiresAt && !order.expiresAt) {
+        await tx.order.update({ where: { id: order.id }, data: { expiresAt: row.expiresAt } });
+      }
+    }
+    await events.append(tx, {
+      appId: order.appId, orderId: order.id, playerId: order.playerId, type: OrderEventType.ORDER_DELIVERED,
+      data: { entitlementId, productId: product.id, sku: product.sku, quantity: order.quantity, storeOrderId: order.storeOrderId },
+    });
+    if (order.finishMode === 'SERVER') {
+      await enqueueTask(tx, {
+        appId: order.appId, kind: STORE_ACK_TASK, dedupeKey: `${STORE_ACK_TASK}:${order.id}`,
+        payload: { orderId: order.id }, maxAttempts: 200,
+      });
+    }
+  }
+
+  /** Delivers orders that arrived before their product existed. Safe to call repeatedly. */
+  async deliverAwaitingOrders(product: Product): Promise<number> {
+    const waiting = await this.#prisma.order.findMany({
+      where: { appId: product.appId, store: product.store, storeProductId: product.storeProductId, status: 'AWAITING_PRODUCT' },
+      select: { id: true },
+    });
+    let delivered = 0;
+    for (const { id } of waiting) {
+      const done = await this.transaction(async (tx, events) => {
+        const claimed = await tx.order.updateMany({
+          where: { id, status: 'AWAITING_PRODUCT' },
+          data: { status: 'DELIVERED', productId: product.id, productType: product.type, deliveredAt: new Date() },
+        });
+        if (claimed.count === 0) return false;
+        const order = await tx.order.findUniqueOrThrow({ where: { id } });
+        await this.#grant(tx, events, order, product, null);
+        return true;
+      });
+      if (done) delivered++;
+    }
+    return delivered;
+  }
+
+  /** Records that the store-side finish step completed. Idempotent. */
+  async markFinished(orderId: string, by: 'SERVER' | 'CLIENT'): Promise<Order> {
+    return this.transaction(async (tx, events) => {
+      const changed = await tx.order.updateMany({
+        where: { id: orderId, status: 'DELIVERED' },
+        data: { status: 'FINISHED', finishedAt: new Date() },
+      });
+      const order = await tx.order.findUniqueOrThrow({ where: { id: orderId } });
+      if (changed.count === 1) {
+        await events.append(tx, {
+          appId: order.appId, orderId, playerId: order.playerId, type: OrderEventType.ORDER_FINISHED, data: { by },
+        });
+      }
+      return order;
+    });
+  }
+
+  /** Revokes an order (refund) and withdraws what it granted. Idempotent. */
+  async revokeOrder(orderId: string, revocation: { at: Date; reason: string }): Promise<Order> {
+    return this.transaction(async (tx, events) => {
+      const order = await tx.order.findUniqueOrThrow({ where: { id: orderId } });
+      if (order.status === 'REVOKED') return order;
+      return this.#revokeInTx(tx, events, order, revocation);
+    });
+  }
+
+  async #revokeInTx(
+    tx: TransactionClient,
+    events: EventBuffer,
+    order: Order,
+    revocation: { at: Date; reason: string },
+  ): Promise<Order> {
+    const changed = await tx.order.updateMany({
+      where: { id: order.id, status: { not: 'REVOKED' } },
+      data: { status: 'REVOKED', revokedAt: revocation.at, revocationReason: revocation.reason },
+    });
+    if (changed.count === 0) return tx.order.findUniqueOrThrow({ where: { id: order.id } });
+    // Withdraw the order's own grant, and for shared (permanent/expiring) access the
+    // player's entitlement to the product: nothing stays granted after a revocation.
+    const withdrawn = await tx.entitlement.updateMany({
+      where: {
+        appId: order.appId,
+        revokedAt: null,
+        OR: [
+          { orderId: order.id },
+          ...(order.productId ? [{ grantKey: `product:${order.productId}:player:${order.playerId}` }] : []),
+        ],
+      },
+      data: { revokedAt: revocation.at },
+    });
+    await events.append(tx, {
+      appId: order.appId, orderId: order.id, playerId: order.playerId, type: OrderEventType.ORDER_REVOKED,
+      data: { reason: revocation.reason, entitlementsRevoked: withdrawn.count },
+    });
+    return tx.order.findUniqueOrThrow({ where: { id: order.id } });
+  }
+
+  /** Records a failed acknowledgement attempt as an event (dashboards show failures live). */
+  async recordAckFailure(orderId: string, attempt: number, error: string): Promise<void> {
+    await this.transaction(async (tx, events) => {
+      const order = await tx.order.findUnique({ where: { id: orderId }, select: { appId: true, playerId: true } });
+      if (!order) return;
+      await events.append(tx, {
+        appId: order.appId, orderId, playerId: order.playerId, type: OrderEventType.ORDER_ACK_FAILED,
+        data: { attempt, error: error.slice(0, 500) },
+      });
+    });
+  }
+}
+
+export function entitlementKind(type: ProductType): 'CONSUMABLE' | 'PERMANENT' | 'EXPIRING' {
+  switch (type) {
+    case 'CONSUMABLE':
+      return 'CONSUMABLE';
+    case 'NON_CONSUMABLE':
+    case 'REVENUE_SHARE':
+      return 'PERMANENT';
+    case 'AUTO_RENEWABLE':
+    case 'NON_RENEWING':
+    case 'TIME_LIMITED':
+      return 'EXPIRING';
+  }
+}
+
+/** Throws the typed error for a purchase the store revoked (after it was recorded). */
+export function assertNotRevoked(order: Order): void {
+  if (order.status === 'REVOKED') {
+    throw new PurchaseRevokedError(
+      `The store revoked this purchase (${order.revocationReason ?? 'no reason given'}); it was recorded and not granted`,
+      order.id,
+    );
+  }
+}

@@ -1,0 +1,57 @@
+// Entry point: parse env → createApp → listen; demo app on first start; graceful shutdown.
+import { createServer } from 'node:http';
+import { createServerAdapter } from '@whatwg-node/server';
+import { EnvError, loadEnv } from './env.js';
+import { createApp } from './app.js';
+import { createLogger } from './logger.js';
+import { ensureDemoApp } from './demo.js';
+
+async function main(): Promise<void> {
+  let env;
+  try {
+    env = loadEnv();
+  } catch (err) {
+    if (err instanceof EnvError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(env.LOG_LEVEL);
+  const app = await createApp({ env, logger });
+  const server = createServer(createServerAdapter(app.fetch));
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve) => server.listen(env.PORT, env.HOST, resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : env.PORT;
+  const baseUrl = env.PUBLIC_URL ?? `http://localhost:${port}`;
+  logger.info({ port, database: app.db.kind, redis: Boolean(env.REDIS_URL) }, `ZeroDrop listening on ${baseUrl}/graphql`);
+
+  if (env.CREATE_DEMO_APP) await ensureDemoApp(app, baseUrl, env.GRAPHIQL);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: no new connections, finishing requests and tasks');
+    const force = setTimeout(() => {
+      logger.warn('shutdown grace period over; exiting');
+      process.exit(1);
+    }, env.SHUTDOWN_GRACE_MS);
+    force.unref();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+    await app.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,16 @@
+// Imports every type file so their fields register, then builds the schema.
+import { lexicographicSortSchema } from 'graphql';
+import { builder } from './builder.js';
+import './scalars.js';
+import './errors.js';
+import './app.js';
+import './api-key.js';
+import './store-account.js';
+import './product.js';
+import './order.js';
+import './entitlement.js';
+
+builder.queryType({});
+builder.mutationType({});
+
+export const schema = lexicographicSortSchema(builder.toSchema());

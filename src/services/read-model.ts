@@ -1,0 +1,51 @@
+// Tenant-scoped reads for the GraphQL layer. Every query here filters by appId (and by
+// player for client callers); `query` is plugin-prisma's selection, passed through so
+// nested fields are loaded in the same statements.
+import type { PrismaClient } from '../db.js';
+import type { Prisma } from '../generated/prisma/client.js';
+import type { OrderStatus, Store } from '../generated/prisma/enums.js';
+
+type Query<T> = T & Record<string, unknown>;
+
+export interface OrderFilter {
+  playerId?: string | null | undefined;
+  status?: OrderStatus | null | undefined;
+  store?: Store | null | undefined;
+}
+
+export class ReadModel {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  app(query: Query<object>, appId: string) {
+    return this.prisma.app.findUnique({ ...query, where: { id: appId } });
+  }
+
+  apiKeys(query: Query<object>, appId: string) {
+    return this.prisma.apiKey.findMany({ ...query, where: { appId }, orderBy: { createdAt: 'asc' } });
+  }
+
+  storeAccounts(query: Query<object>, appId: string) {
+    return this.prisma.storeAccount.findMany({ ...query, where: { appId }, orderBy: { id: 'asc' } });
+  }
+
+  products(query: Query<object>, appId: string, store?: Store | null) {
+    return this.prisma.product.findMany({ ...query, where: { appId, ...(store ? { store } : {}) }, orderBy: { id: 'asc' } });
+  }
+
+  orders(query: Query<object>, appId: string, filter: OrderFilter) {
+    const where: Prisma.OrderWhereInput = {
+      appId,
+      ...(filter.playerId ? { playerId: filter.playerId } : {}),
+      ...(filter.status ? { status: filter.status } : {}),
+      ...(filter.store ? { store: filter.store } : {}),
+    };
+    return this.prisma.order.findMany({ ...query, where, orderBy: { seq: 'desc' } });
+  }
+
+  entitlements(query: Query<object>, appId: string, playerId: string, includeInactive: boolean, now = new Date()) {
+    const active: Prisma.EntitlementWhereInput = includeInactive
+      ? {}
+      : { revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] };
+    return this.prisma.entitlement.findMany({ ...query, where: { appId, playerId, ...active }, orderBy: { createdAt: 'asc' } });
+  }
+}

@@ -1,0 +1,171 @@
+// Store credentials per app and environment. Secrets are sealed (AES-GCM) and never
+// leave this service except to providers, unsealed, in memory.
+import { z } from 'zod';
+import type { PrismaClient } from '../db.js';
+import type { StoreAccount } from '../generated/prisma/client.js';
+import type { Store, StoreEnvironment } from '../generated/prisma/enums.js';
+import type { SecretBox } from '../crypto.js';
+import { NotFoundError, StoreAccountError, ValidationError } from '../errors.js';
+import type { StoreAccountConfig } from '../providers/types.js';
+import { providerFor } from '../providers/registry.js';
+import { parseInput } from './validation.js';
+
+export interface StoreAccountInput {
+  store: Store;
+  environment: StoreEnvironment;
+  name: string;
+  apiBaseUrl?: string | null | undefined;
+  trustedRootsPem?: string | null | undefined;
+  settings: Record<string, unknown>;
+  secrets: Record<string, unknown>;
+}
+
+const commonSchema = z.object({
+  name: z.string().trim().min(1).max(100),
+  apiBaseUrl: z.url({ protocol: /^https?$/ }).nullish(),
+  trustedRootsPem: z
+    .string()
+    .regex(/-----BEGIN CERTIFICATE-----/, 'must contain PEM certificates')
+    .max(64_000)
+    .nullish(),
+});
+
+/** Drops undefined/null entries so partial secret updates merge cleanly. */
+const defined = (o: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null));
+
+export class StoreAccountsService {
+  readonly #cache = new Map<string, { config: StoreAccountConfig; until: number }>();
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly box: SecretBox,
+  ) {}
+
+  list(query: Record<string, unknown>, appId: string) {
+    return this.prisma.storeAccount.findMany({ ...query, where: { appId }, orderBy: { id: 'asc' } });
+  }
+
+  get(query: Record<string, unknown>, appId: string, id: string) {
+    return this.prisma.storeAccount.findFirst({ ...query, where: { id, appId } });
+  }
+
+  async create(appId: string, input: StoreAccountInput): Promise<StoreAccount> {
+    const common = parseInput(commonSchema, input, 'store account');
+    const module = providerFor(input.store);
+    const settings = parseInput(module.settingsSchema, defined(input.settings), `${input.store} settings`);
+    const secrets = parseInput(module.secretsSchema, defined(input.secrets), `${input.store} secrets`);
+    if (input.trustedRootsPem && input.environment === 'PRODUCTION') {
+      throw parseInputError('trustedRootsPem', 'extra trusted roots are for SANDBOX accounts only; production pins the store root');
+    }
+    return this.prisma.storeAccount.create({
+      data: {
+        appId,
+        store: input.store,
+        environment: input.environment,
+        name: common.name,
+        apiBaseUrl: common.apiBaseUrl ?? null,
+        trustedRootsPem: common.trustedRootsPem ?? null,
+        settings: settings as object,
+        sealedSecrets: this.box.sealJson(secrets),
+      },
+    });
+  }
+
+  /** Updates settings; secrets given replace those stored, secrets omitted are kept. */
+  async update(appId: string, id: string, input: Partial<Omit<StoreAccountInput, 'store' | 'environment'>>): Promise<StoreAccount> {
+    const existing = await this.prisma.storeAccount.findFirst({ where: { id, appId } });
+    if (!existing) throw new NotFoundError('Store account');
+    const module = providerFor(existing.store);
+    const common = parseInput(commonSchema.partial(), input, 'store account');
+    const settings = parseInput(
+      module.settingsSchema,
+      { ...(existing.settings as Record<string, unknown>), ...defined(input.settings ?? {}) },
+      `${existing.store} settings`,
+    );
+    const secrets = parseInput(
+      module.secretsSchema,
+      { ...this.box.openJson<Record<string, unknown>>(existing.sealedSecrets), ...defined(input.secrets ?? {}) },
+      `${existing.store} secrets`,
+    );
+    if (common.trustedRootsPem && existing.environment === 'PRODUCTION') {
+      throw parseInputError('trustedRootsPem', 'extra trusted roots are for SANDBOX accounts only; production pins the store root');
+    }
+    this.#cache.delete(id);
+    return this.prisma.storeAccount.update({
+      where: { id },
+      data: {
+        ...(common.name !== undefined ? { name: common.name } : {}),
+        ...(common.apiBaseUrl !== undefined ? { apiBaseUrl: common.apiBaseUrl } : {}),
+        ...(common.trustedRootsPem !== undefined ? { trustedRootsPem: common.trustedRootsPem } : {}),
+        settings: settings as object,
+        sealedSecrets: this.box.sealJson(secrets),
+      },
+    });
+  }
+
+  /** The names of the secrets set on an account (never their values). */
+  secretNames(account: StoreAccount): string[] {
+    return Object.keys(this.box.openJson<Record<string, unknown>>(account.sealedSecrets)).sort();
+  }
+
+  /** Loads an account for a provider, secrets unsealed. Cached briefly (hot path). */
+  async config(appId: string, id: string): Promise<StoreAccountConfig> {
+    const cached = this.#cache.get(id);
+    if (cached && cached.until > Date.now() && cached.config.appId === appId) return cached.config;
+    const row = await this.prisma.storeAccount.findFirst({ where: { id, appId } });
+    if (!row) throw new StoreAccountError('STORE_ACCOUNT_NOT_FOUND', 'No such store account for this app');
+    const config = this.#toConfig(row);
+    this.#cache.set(id, { config, until: Date.now() + 5_000 });
+    return config;
+  }
+
+  /**
+   * The account to use for a store: the one named, else the app's only account for that
+   * store (preferring PRODUCTION when both environments exist is a guess we refuse to make).
+   */
+  async resolve(appId: string, store: Store, id?: string | null, environment?: StoreEnvironment | null): Promise<StoreAccountConfig> {
+    if (id) {
+      const config = await this.config(appId, id);
+      if (config.store !== store) {
+        throw new StoreAccountError('STORE_ACCOUNT_NOT_FOUND', `Store account ${id} is not a ${store} account`);
+      }
+      return config;
+    }
+    const rows = await this.prisma.storeAccount.findMany({
+      where: { appId, store, ...(environment ? { environment } : {}) },
+      take: 2,
+    });
+    if (rows.length === 0) {
+      throw new StoreAccountError('STORE_ACCOUNT_NOT_FOUND', `This app has no ${store} store account; create one first`);
+    }
+    if (rows.length > 1) {
+      throw new StoreAccountError('STORE_ACCOUNT_AMBIGUOUS', `This app has several ${store} store accounts; pass storeAccountId`);
+    }
+    return this.#toConfig(rows[0]!);
+  }
+
+  /** For store callbacks that name the account in the URL (no API key): any app. */
+  async configById(id: string): Promise<StoreAccountConfig | null> {
+    if (!z.uuid().safeParse(id).success) return null;
+    const row = await this.prisma.storeAccount.findUnique({ where: { id } });
+    return row ? this.#toConfig(row) : null;
+  }
+
+  #toConfig(row: StoreAccount): StoreAccountConfig {
+    return {
+      id: row.id,
+      appId: row.appId,
+      store: row.store,
+      environment: row.environment,
+      settings: row.settings as Record<string, unknown>,
+      secrets: this.box.openJson<Record<string, string>>(row.sealedSecrets),
+      apiBaseUrl: row.apiBaseUrl,
+      trustedRootsPem: row.trustedRootsPem,
+    };
+  }
+}
+
+function parseInputError(path: string, message: string): ValidationError {
+  return new ValidationError(`Invalid store account: ${path}: ${message}`, [{ path, message }]);
+}

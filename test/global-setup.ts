@@ -1,0 +1,2 @@
+// Filled in by the database test harness (template PGlite, per-run PostgreSQL databases).
+export default function setup(): void {}

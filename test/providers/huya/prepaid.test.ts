@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { PurchaseVerificationError, ValidationError } from '../../../src/errors.js';
+import { daysForLevel, extendAccess, goodsAccess, parseTimeLimitedConfig } from '../../../src/providers/huya/index.js';
+
+const levels = parseTimeLimitedConfig([
+  { level: 1, days: 7 },
+  { level: 2, days: 30 },
+  { level: 3, days: 365 },
+]);
+const DAY = 86_400_000;
+
+describe('Huya prepaid levels', () => {
+  it('maps expenseLevel to days', () => {
+    expect(daysForLevel(levels, 1)).toBe(7);
+    expect(daysForLevel(levels, 3)).toBe(365);
+  });
+
+  it('refuses a level the product does not define with WRONG_PRODUCT', () => {
+    for (const unknownLevel of [0, 4]) {
+      const error: unknown = (() => {
+        try {
+          daysForLevel(levels, unknownLevel);
+        } catch (thrown) {
+          return thrown;
+        }
+        return undefined;
+      })();
+      expect(error).toBeInstanceOf(PurchaseVerificationError);
+      expect((error as PurchaseVerificationError).code).toBe('WRONG_PRODUCT');
+    }
+  });
+
+  it('validates the config: unique levels, whole positive days, not empty', () => {
+    expect(() => parseTimeLimitedConfig([])).toThrowError(ValidationError);
+    expect(() => parseTimeLimitedConfig([{ level: 1, days: 0 }])).toThrowError(ValidationError);
+    expect(() => parseTimeLimitedConfig([{ level: 1, days: 1.5 }])).toThrowError(ValidationError);
+    expect(() => parseTimeLimitedConfig([{ level: 1, days: 7 }, { level: 1, days: 30 }])).toThrowError(ValidationError);
+  });
+});
+
+describe('extendAccess', () => {
+  const orderTime = new Date('2024-05-10T04:00:00Z');
+
+  it('starts from the order time for a first purchase', () => {
+    expect(extendAccess(null, orderTime, 7)).toEqual(new Date(orderTime.getTime() + 7 * DAY));
+  });
+
+  it('adds to an expiry still valid at the order time, across levels', () => {
+    const afterWeek = extendAccess(null, orderTime, daysForLevel(levels, 1));
+    const thenMonth = extendAccess(afterWeek, new Date(orderTime.getTime() + 2 * DAY), daysForLevel(levels, 2));
+    expect(thenMonth).toEqual(new Date(orderTime.getTime() + 37 * DAY));
+  });
+
+  it('restarts from the order time when the expiry has lapsed (or lapses exactly then)', () => {
+    const lapsed = new Date(orderTime.getTime() - DAY);
+    expect(extendAccess(lapsed, orderTime, 30)).toEqual(new Date(orderTime.getTime() + 30 * DAY));
+    expect(extendAccess(orderTime, orderTime, 30)).toEqual(new Date(orderTime.getTime() + 30 * DAY));
+  });
+
+  it('an earlier order processed late still adds all its days (never fewer than bought)', () => {
+    const later = new Date(orderTime.getTime() + DAY);
+    const inOrder = extendAccess(extendAccess(null, orderTime, 7), later, 30);
+    const lateArrival = extendAccess(extendAccess(null, later, 30), orderTime, 7);
+    expect(inOrder).toEqual(new Date(orderTime.getTime() + 37 * DAY));
+    expect(lateArrival).toEqual(new Date(later.getTime() + 37 * DAY));
+  });
+});
+
+describe('goodsAccess', () => {
+  const now = new Date('2024-05-10T04:00:00Z');
+
+  it('never bought: cannot use, expire -1, hadBuy false', () => {
+    expect(goodsAccess(null, now)).toEqual({ canUse: false, expire: -1, hadBuy: false });
+  });
+
+  it('valid: can use until the expiry instant (exclusive)', () => {
+    const expiry = new Date(now.getTime() + 1000);
+    expect(goodsAccess(expiry, now)).toEqual({ canUse: true, expire: expiry.getTime(), hadBuy: true });
+    expect(goodsAccess(now, now)).toEqual({ canUse: false, expire: now.getTime(), hadBuy: true });
+  });
+});
