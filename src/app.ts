@@ -25,6 +25,9 @@ import { routeWebhook } from './http/webhooks.js';
 import { providerFor } from './providers/registry.js';
 import { configureFailpoints, failpoint } from './failpoints.js';
 import './providers/index.js';
+import './http/huawei.js';
+import './http/nowgg.js';
+import './http/huya.js';
 
 export interface CreateAppOptions {
   env: Env;

@@ -81,19 +81,35 @@ export async function readMigrations(dir = migrationsDir): Promise<MigrationList
   };
 }
 
-async function openEngine(
+type Adapter = Awaited<ReturnType<SqlMigrationAwareDriverAdapterFactory['connect']>>;
+
+/** An engine plus what it connected, so every connection it opened is closed after use. */
+async function withEngine<T>(
   factory: SqlMigrationAwareDriverAdapterFactory,
-  shadow: () => Promise<Awaited<ReturnType<SqlMigrationAwareDriverAdapterFactory['connect']>>>,
-): Promise<SchemaEngineInstance> {
+  shadow: () => Promise<Adapter>,
+  work: (engine: SchemaEngineInstance) => Promise<T>,
+): Promise<T> {
   const { SchemaEngine } = await loadEngineModule();
   const schema = await readFile(schemaPath, 'utf8');
+  const opened: Adapter[] = [];
+  const track = async (connect: () => Promise<Adapter>) => {
+    const adapter = await connect();
+    opened.push(adapter);
+    return adapter;
+  };
   const bound = bindMigrationAwareSqlAdapterFactory({
     provider: factory.provider,
     adapterName: factory.adapterName,
-    connect: () => factory.connect(),
-    connectToShadowDb: shadow,
+    connect: () => track(() => factory.connect()),
+    connectToShadowDb: () => track(shadow),
   });
-  return SchemaEngine.new({ datamodels: [['schema.prisma', schema]] }, () => {}, bound);
+  const engine = await SchemaEngine.new({ datamodels: [['schema.prisma', schema]] }, () => {}, bound);
+  try {
+    return await work(engine);
+  } finally {
+    engine.free();
+    await Promise.all(opened.map((a) => a.dispose().catch(() => {})));
+  }
 }
 
 async function inMemoryShadow() {
@@ -103,13 +119,11 @@ async function inMemoryShadow() {
 
 /** Applies pending migrations; returns the names applied now (empty when up to date). */
 export async function applyMigrations(factory: SqlMigrationAwareDriverAdapterFactory): Promise<string[]> {
-  const engine = await openEngine(factory, inMemoryShadow);
-  try {
-    const out = await engine.applyMigrations({ migrationsList: await readMigrations(), filters });
+  const migrationsList = await readMigrations();
+  return withEngine(factory, inMemoryShadow, async (engine) => {
+    const out = await engine.applyMigrations({ migrationsList, filters });
     return out.appliedMigrationNames;
-  } finally {
-    engine.free();
-  }
+  });
 }
 
 export interface MigrationStatus {
@@ -120,22 +134,16 @@ export interface MigrationStatus {
 }
 
 export async function migrationStatus(factory: SqlMigrationAwareDriverAdapterFactory): Promise<MigrationStatus> {
-  const engine = await openEngine(factory, inMemoryShadow);
-  try {
-    const out = await engine.diagnoseMigrationHistory({
-      migrationsList: await readMigrations(),
-      optInToShadowDatabase: false,
-      filters,
-    });
+  const migrationsList = await readMigrations();
+  return withEngine(factory, inMemoryShadow, async (engine) => {
+    const out = await engine.diagnoseMigrationHistory({ migrationsList, optInToShadowDatabase: false, filters });
     return {
       applied: out.history === null && out.failedMigrationNames.length === 0,
       history: out.history,
       failedMigrationNames: out.failedMigrationNames,
       editedMigrationNames: out.editedMigrationNames,
     };
-  } finally {
-    engine.free();
-  }
+  });
 }
 
 /**
@@ -144,19 +152,20 @@ export async function migrationStatus(factory: SqlMigrationAwareDriverAdapterFac
  */
 export async function pendingSchemaSql(): Promise<string> {
   const scratch = new PGlite();
-  const engine = await openEngine(new PrismaPGlite(scratch), inMemoryShadow);
+  const schema = await readFile(schemaPath, 'utf8');
+  const migrationsList = await readMigrations();
   try {
-    const schema = await readFile(schemaPath, 'utf8');
-    const out = await engine.diff({
-      from: { tag: 'migrations', ...(await readMigrations()) },
-      to: { tag: 'schemaDatamodel', files: [{ path: schemaPath, content: schema }] },
-      script: true,
-      exitCode: true,
-      filters,
+    return await withEngine(new PrismaPGlite(scratch), inMemoryShadow, async (engine) => {
+      const out = await engine.diff({
+        from: { tag: 'migrations', ...migrationsList },
+        to: { tag: 'schemaDatamodel', files: [{ path: schemaPath, content: schema }] },
+        script: true,
+        exitCode: true,
+        filters,
+      });
+      return out.exitCode === 2 ? (out.stdout ?? '') : '';
     });
-    return out.exitCode === 2 ? (out.stdout ?? '') : '';
   } finally {
-    engine.free();
     await scratch.close();
   }
 }

@@ -7,3 +7,19 @@ registerProvider('HUYA', {
   settingsSchema: HuyaAccountSettingsSchema,
   secretsSchema: HuyaAccountSecretsSchema,
 });
+
+import { nowggAccountSecretsSchema, nowggAccountSettingsSchema, nowggProvider } from './nowgg/index.js';
+
+registerProvider('NOWGG', {
+  provider: nowggProvider,
+  settingsSchema: nowggAccountSettingsSchema,
+  secretsSchema: nowggAccountSecretsSchema,
+});
+
+import { huaweiAccountSecretsSchema, huaweiAccountSettingsSchema, huaweiProvider } from './huawei/index.js';
+
+registerProvider('HUAWEI', {
+  provider: huaweiProvider,
+  settingsSchema: huaweiAccountSettingsSchema,
+  secretsSchema: huaweiAccountSecretsSchema,
+});

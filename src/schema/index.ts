@@ -9,6 +9,9 @@ import './store-account.js';
 import './product.js';
 import './order.js';
 import './entitlement.js';
+import './huawei.js';
+import './nowgg.js';
+import './huya.js';
 
 builder.queryType({});
 builder.mutationType({});

@@ -7,6 +7,9 @@ import { AppsService } from './apps.js';
 import { StoreAccountsService } from './store-accounts.js';
 import { ProductsService } from './products.js';
 import { ReadModel } from './read-model.js';
+import { createHuaweiService } from './huawei.js';
+import { createNowggService } from './nowgg.js';
+import { createHuyaService } from './huya.js';
 
 export interface ServiceDeps {
   env: Env;
@@ -27,6 +30,9 @@ export function createServices(deps: ServiceDeps) {
     storeAccounts,
     products: new ProductsService(prisma, fulfilment),
     read: new ReadModel(prisma),
+    huawei: createHuaweiService(deps, storeAccounts),
+    nowgg: createNowggService(deps, storeAccounts),
+    huya: createHuyaService(deps, storeAccounts),
   };
 }
 

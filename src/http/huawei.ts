@@ -1,0 +1,2 @@
+// Huawei callbacks/notifications: POST /webhooks/huawei/<storeAccountId>.
+import './webhooks.js';

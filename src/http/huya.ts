@@ -1,0 +1,2 @@
+// Huya callbacks/notifications: POST /webhooks/huya/<storeAccountId>.
+import './webhooks.js';

@@ -1,0 +1,2 @@
+// Nowgg callbacks/notifications: POST /webhooks/nowgg/<storeAccountId>.
+import './webhooks.js';

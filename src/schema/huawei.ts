@@ -1,0 +1,2 @@
+// Huawei GraphQL operations (mutations and queries beside their types).
+import './builder.js';

@@ -1,0 +1,9 @@
+import type { ServiceDeps } from './index.js';
+import type { StoreAccountsService } from './store-accounts.js';
+
+/** Huawei purchase flows: verify with the provider, record through the fulfilment core. */
+export function createHuaweiService(deps: ServiceDeps, storeAccounts: StoreAccountsService) {
+  void deps;
+  void storeAccounts;
+  return {};
+}
