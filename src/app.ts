@@ -79,11 +79,11 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
   const rateLimiter = new KeyRateLimiter(rateRedis);
   const auth = new Authenticator({ prisma: db.prisma, box, adminToken: env.ZERODROP_ADMIN_TOKEN });
 
-  let worker: TaskWorker | undefined;
   const fulfilment = new Fulfilment({
     prisma: db.prisma,
     publish: (events) => pubsub.publishEvents(events),
-    onTasksEnqueued: () => worker?.wake(),
+    // `worker` is declared below; this runs only after a commit, long after start-up
+    onTasksEnqueued: () => worker.wake(),
   });
   const services = createServices({ env, prisma: db.prisma, box, auth, fulfilment });
 
@@ -116,7 +116,7 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
       await fulfilment.markFinished(order.id, 'SERVER');
     },
   };
-  worker = new TaskWorker({
+  const worker = new TaskWorker({
     prisma: db.prisma,
     logger,
     kinds: { [STORE_ACK_TASK]: storeAck },

@@ -1,3 +1,4 @@
+import { ValidationError } from './errors.js';
 import type { PrismaClient } from './db.js';
 import type { Caller } from './auth.js';
 import type { Logger } from './logger.js';
@@ -31,4 +32,27 @@ export function scopedAppId(ctx: Context): string {
 /** The player a client caller acts for (from its player token), or null. */
 export function callerPlayerId(ctx: Context): string | null {
   return ctx.caller.kind === 'client' ? ctx.caller.playerId : null;
+}
+
+/**
+ * The player a purchase is for. Client callers act for the player in their token (an
+ * input playerId must match it); server keys must name the player.
+ */
+export function resolvePlayerId(ctx: Context, inputPlayerId: string | null | undefined): string {
+  const own = callerPlayerId(ctx);
+  if (own !== null) {
+    if (inputPlayerId && inputPlayerId !== own) {
+      throw new ValidationError('playerId comes from the player token; it may not name another player', [
+        { path: 'playerId', message: 'must match the player token or be omitted' },
+      ]);
+    }
+    return own;
+  }
+  const playerId = inputPlayerId?.trim();
+  if (!playerId || playerId.length > 200) {
+    throw new ValidationError('playerId (1..200 characters) is required with a server key', [
+      { path: 'playerId', message: 'required with a server key' },
+    ]);
+  }
+  return playerId;
 }

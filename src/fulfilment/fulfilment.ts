@@ -281,6 +281,70 @@ export class Fulfilment {
     return tx.order.findUniqueOrThrow({ where: { id: order.id } });
   }
 
+  /**
+   * Processes a store notification exactly once: records it by the store's id (dedupe)
+   * and runs `work` in the same transaction, so a 200 answer means the work is durable
+   * and a redelivery does nothing. Network calls (status queries) belong before this.
+   * Returns false for a notification already processed.
+   */
+  async processNotification(
+    notification: { storeAccountId: string; externalId: string; type: string; payload: unknown },
+    work: (tx: TransactionClient, events: EventBuffer) => Promise<void>,
+  ): Promise<boolean> {
+    return this.transaction(async (tx, events) => {
+      await tx.storeNotification.createMany({
+        data: [
+          {
+            storeAccountId: notification.storeAccountId,
+            externalId: notification.externalId,
+            type: notification.type,
+            payload: jsonSafe(notification.payload),
+          },
+        ],
+        skipDuplicates: true,
+      });
+      // Lock the row: concurrent redeliveries wait here and then see processedAt.
+      const [row] = await tx.$queryRaw<{ processedAt: Date | null }[]>`
+        SELECT "processedAt" FROM "StoreNotification"
+         WHERE "storeAccountId" = ${notification.storeAccountId}::uuid AND "externalId" = ${notification.externalId}
+         FOR UPDATE`;
+      if (row?.processedAt) return false;
+      await work(tx, events);
+      await tx.storeNotification.update({
+        where: { storeAccountId_externalId: { storeAccountId: notification.storeAccountId, externalId: notification.externalId } },
+        data: { processedAt: new Date() },
+      });
+      return true;
+    });
+  }
+
+  /** Moves a subscription's (or time-limited order's) expiry: renewal, cancellation, expiry. */
+  async updateExpiry(
+    tx: TransactionClient,
+    events: EventBuffer,
+    orderId: string,
+    expiresAt: Date,
+    reason: string,
+  ): Promise<Order> {
+    const order = await tx.order.update({ where: { id: orderId }, data: { expiresAt } });
+    if (order.productId) {
+      await tx.entitlement.updateMany({
+        where: { appId: order.appId, grantKey: `product:${order.productId}:player:${order.playerId}`, revokedAt: null },
+        data: { expiresAt },
+      });
+    }
+    await events.append(tx, {
+      appId: order.appId, orderId, playerId: order.playerId, type: OrderEventType.ORDER_RENEWED,
+      data: { expiresAt: expiresAt.toISOString(), reason },
+    });
+    return order;
+  }
+
+  /** The same as revokeOrder, inside a caller's transaction (notifications). */
+  revokeInTransaction(tx: TransactionClient, events: EventBuffer, order: Order, revocation: { at: Date; reason: string }) {
+    return this.#revokeInTx(tx, events, order, revocation);
+  }
+
   /** Records a failed acknowledgement attempt as an event (dashboards show failures live). */
   async recordAckFailure(orderId: string, attempt: number, error: string): Promise<void> {
     await this.transaction(async (tx, events) => {

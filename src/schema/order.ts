@@ -1,4 +1,5 @@
 import { callerPlayerId, scopedAppId, type Context } from '../context.js';
+import { NotFoundError, ValidationError } from '../errors.js';
 import { builder } from './builder.js';
 import { StoreEnum, StoreEnvironmentEnum } from './store-account.js';
 import { ProductTypeEnum } from './product.js';
@@ -88,5 +89,35 @@ builder.queryField('orders', (t) =>
     args: { filter: t.arg({ type: OrderFilter }) },
     resolve: (query, _root, args, ctx) =>
       ctx.services.read.orders(query, scopedAppId(ctx), { ...(args.filter ?? {}), ...ownOrderFilter(ctx) }),
+  }),
+);
+
+const ConfirmClientFinishInput = builder.inputType('ConfirmClientFinishInput', {
+  fields: (t) => ({
+    orderId: t.globalID({ required: true, for: [OrderNode] }),
+  }),
+});
+
+const ConfirmClientFinishPayload = builder.objectRef<{ orderId: string }>('ConfirmClientFinishPayload').implement({
+  fields: (t) => ({
+    order: t.prismaField({
+      type: 'Order',
+      resolve: async (query, p, _a, ctx) => (await ctx.services.orders.get(query, scopedAppId(ctx), p.orderId, callerPlayerId(ctx)))!,
+    }),
+  }),
+});
+
+builder.mutationField('confirmClientFinish', (t) =>
+  t.field({
+    type: ConfirmClientFinishPayload,
+    description:
+      'The client reports that it finished the purchase with the store SDK (Huawei iap.finishPurchase, now.gg client consume). Idempotent.',
+    authScopes: { serverKey: true, player: true },
+    errors: { types: [NotFoundError, ValidationError], union: { name: 'ConfirmClientFinishResult' } },
+    args: { input: t.arg({ type: ConfirmClientFinishInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const order = await ctx.services.orders.confirmClientFinish(scopedAppId(ctx), input.orderId.id, callerPlayerId(ctx));
+      return { orderId: order.id };
+    },
   }),
 );

@@ -7,6 +7,7 @@ import { AppsService } from './apps.js';
 import { StoreAccountsService } from './store-accounts.js';
 import { ProductsService } from './products.js';
 import { ReadModel } from './read-model.js';
+import { OrdersService } from './orders.js';
 import { createHuaweiService } from './huawei.js';
 import { createNowggService } from './nowgg.js';
 import { createHuyaService } from './huya.js';
@@ -30,6 +31,7 @@ export function createServices(deps: ServiceDeps) {
     storeAccounts,
     products: new ProductsService(prisma, fulfilment),
     read: new ReadModel(prisma),
+    orders: new OrdersService(prisma, fulfilment),
     huawei: createHuaweiService(deps, storeAccounts),
     nowgg: createNowggService(deps, storeAccounts),
     huya: createHuyaService(deps, storeAccounts),

@@ -24,10 +24,6 @@ export class ReadModel {
     return this.prisma.apiKey.findMany({ ...query, where: { appId }, orderBy: { createdAt: 'asc' } });
   }
 
-  storeAccounts(query: Query<object>, appId: string) {
-    return this.prisma.storeAccount.findMany({ ...query, where: { appId }, orderBy: { id: 'asc' } });
-  }
-
   products(query: Query<object>, appId: string, store?: Store | null) {
     return this.prisma.product.findMany({ ...query, where: { appId, ...(store ? { store } : {}) }, orderBy: { id: 'asc' } });
   }

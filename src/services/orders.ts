@@ -1,0 +1,29 @@
+// Order operations common to every store.
+import type { PrismaClient } from '../db.js';
+import type { Order } from '../generated/prisma/client.js';
+import { NotFoundError, ValidationError } from '../errors.js';
+import type { Fulfilment } from '../fulfilment/fulfilment.js';
+
+export class OrdersService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly fulfilment: Fulfilment,
+  ) {}
+
+  get(query: Record<string, unknown>, appId: string, id: string, playerId: string | null) {
+    return this.prisma.order.findFirst({ ...query, where: { id, appId, ...(playerId ? { playerId } : {}) } });
+  }
+
+  /** The client finished the purchase at the store: DELIVERED → FINISHED. Idempotent. */
+  async confirmClientFinish(appId: string, orderId: string, playerId: string | null): Promise<Order> {
+    const order = await this.prisma.order.findFirst({ where: { id: orderId, appId, ...(playerId ? { playerId } : {}) } });
+    if (!order) throw new NotFoundError('Order');
+    if (order.status === 'AWAITING_PRODUCT' || order.status === 'REVOKED') {
+      throw new ValidationError(`An order in status ${order.status} cannot be finished`, [
+        { path: 'orderId', message: `order is ${order.status}` },
+      ]);
+    }
+    if (order.status === 'FINISHED') return order;
+    return this.fulfilment.markFinished(order.id, 'CLIENT');
+  }
+}
