@@ -3,7 +3,7 @@ import { resolvePlayerId, scopedAppId } from '../context.js';
 import type { Order } from '../generated/prisma/client.js';
 import { ValidationError, type AppError } from '../errors.js';
 import { builder } from './builder.js';
-import { ErrorInterface, purchaseErrors } from './errors.js';
+import { purchaseErrors } from './errors.js';
 import { StoreAccountNode } from './store-account.js';
 
 const HuaweiFinishParams = builder
@@ -80,6 +80,15 @@ interface SyncItemShape {
   error: AppError | null;
 }
 
+const SyncPurchaseError = builder.objectRef<{ code: string; message: string; retryable: boolean }>('SyncPurchaseError').implement({
+  description: 'The typed error for one item of a sync (same codes as finishPurchase errors).',
+  fields: (t) => ({
+    code: t.exposeString('code'),
+    message: t.exposeString('message'),
+    retryable: t.exposeBoolean('retryable'),
+  }),
+});
+
 const SyncPurchaseItem = builder.objectRef<SyncItemShape>('SyncPurchaseItem').implement({
   fields: (t) => ({
     index: t.exposeInt('index', { description: 'Position in purchaseDataList.' }),
@@ -96,10 +105,11 @@ const SyncPurchaseItem = builder.objectRef<SyncItemShape>('SyncPurchaseItem').im
       resolve: (item) => (item.order ? finishParamsOf(item.order) : null),
     }),
     error: t.field({
-      type: ErrorInterface,
+      type: SyncPurchaseError,
       nullable: true,
       description: 'Why this item was not delivered (bad signature, revoked, …).',
-      resolve: (item) => item.error,
+      // A plain object: graphql-js would treat a returned Error instance as a field failure.
+      resolve: (item) => (item.error ? { code: item.error.code, message: item.error.message, retryable: item.error.retryable } : null),
     }),
   }),
 });
