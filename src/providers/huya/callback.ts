@@ -49,8 +49,11 @@ export const HuyaAccountSettingsSchema = z.object({
   /** The mini-program's uuid; callbacks for any other extUuid are refused. */
   extUuid: z.string().min(1),
   getSigningKeyOrder: GetSigningKeyOrder.default('documented'),
-  /** Accepted distance between `timestamp` and our clock, both directions. */
-  callbackToleranceSeconds: z.number().int().min(1).max(86_400).default(DEFAULT_CALLBACK_TOLERANCE_SECONDS),
+  /**
+   * Accepted distance between `timestamp` and our clock, both directions. Unset: the
+   * server-wide window (HUYA_TIMESTAMP_WINDOW_SECONDS, passed as VerifyCallbackOptions).
+   */
+  callbackToleranceSeconds: z.number().int().min(1).max(86_400).optional(),
   /** Zone of `orderTime` (yyyyMMddHHmmss has no offset; Huya is a China platform). */
   orderTimeZone: z
     .string()
@@ -110,6 +113,8 @@ export interface VerifiedHuyaCallback {
 export interface VerifyCallbackOptions {
   /** Clock for the timestamp window; defaults to the real time. */
   now?: Date;
+  /** Window for accounts without callbackToleranceSeconds; default 300 s. */
+  toleranceSeconds?: number;
 }
 
 export interface HuyaAccount {
@@ -247,10 +252,12 @@ export function verifyHuyaCallback(
 
   const timestampSeconds = Number(fields.timestamp);
   const nowSeconds = Math.floor((options.now ?? new Date()).getTime() / 1000);
-  if (Math.abs(nowSeconds - timestampSeconds) > settings.callbackToleranceSeconds) {
+  const toleranceSeconds =
+    settings.callbackToleranceSeconds ?? options.toleranceSeconds ?? DEFAULT_CALLBACK_TOLERANCE_SECONDS;
+  if (Math.abs(nowSeconds - timestampSeconds) > toleranceSeconds) {
     throw new PurchaseVerificationError(
       'STALE_TIMESTAMP',
-      `Huya callback: timestamp ${fields.timestamp} is more than ${settings.callbackToleranceSeconds}s from now`,
+      `Huya callback: timestamp ${fields.timestamp} is more than ${toleranceSeconds}s from now`,
     );
   }
 

@@ -6,21 +6,33 @@ import { z } from 'zod';
 import { PurchaseVerificationError } from '../../errors.js';
 import { parseOrThrow } from './validation.js';
 
-const MS_PER_DAY = 86_400_000;
+export const MS_PER_DAY = 86_400_000;
+
+/**
+ * A level as Huya's callback names it (`expenseLevel`, a string of digits). Accepted as
+ * digits or a whole number and stored canonically ("01" and 1 are both "1"), so the
+ * product's levels and the callback's level compare as equal strings.
+ */
+const LevelSchema = z
+  .union([
+    z.string().trim().regex(/^\d{1,9}$/, 'expected a whole number, as Huya sends expenseLevel'),
+    z.number().int().min(0).max(999_999_999),
+  ])
+  .transform((level) => String(Number(level)));
 
 /** Product.timeLevels for TIME_LIMITED Huya goods: [{ level, days }], levels unique. */
 export const TimeLimitedConfigSchema = z
   .array(
     z.object({
-      level: z.number().int().min(0),
-      days: z.number().int().min(1).max(36_500),
+      level: LevelSchema,
+      days: z.number().int().min(1).max(3650),
     }),
   )
-  .min(1)
+  .min(1, 'at least one level')
   .refine((levels) => new Set(levels.map((entry) => entry.level)).size === levels.length, {
     message: 'each level may appear only once',
   });
-export type TimeLevel = z.infer<typeof TimeLimitedConfigSchema>[number];
+export type TimeLevel = z.output<typeof TimeLimitedConfigSchema>[number];
 
 /** Validates Product.timeLevels (product CRUD input or a stored row); ValidationError otherwise. */
 export function parseTimeLimitedConfig(input: unknown): TimeLevel[] {
@@ -29,7 +41,7 @@ export function parseTimeLimitedConfig(input: unknown): TimeLevel[] {
 
 /** Days bought at `expenseLevel`; a level the product does not define is WRONG_PRODUCT. */
 export function daysForLevel(timeLevels: readonly TimeLevel[], expenseLevel: number): number {
-  const match = timeLevels.find((entry) => entry.level === expenseLevel);
+  const match = timeLevels.find((entry) => entry.level === String(expenseLevel));
   if (match === undefined) {
     throw new PurchaseVerificationError(
       'WRONG_PRODUCT',

@@ -140,6 +140,16 @@ describe('verifyHuyaCallback', () => {
     expect(codeOf(() => verifyHuyaCallback(strict, request, { now: new Date(now.getTime() + 11_000) }))).toBe(
       'STALE_TIMESTAMP',
     );
+    // The account's own window wins over the server-wide one.
+    const later = { now: new Date(now.getTime() + 11_000), toleranceSeconds: 600 };
+    expect(codeOf(() => verifyHuyaCallback(strict, request, later))).toBe('STALE_TIMESTAMP');
+  });
+
+  it('uses the server-wide window for accounts that set none', () => {
+    const request = signedHuyaPost(huyaCallbackFields(now));
+    const at = (offsetSeconds: number) => new Date(now.getTime() + offsetSeconds * 1000);
+    expect(codeOf(() => verifyHuyaCallback(account, request, { now: at(60), toleranceSeconds: 60 }))).toBeUndefined();
+    expect(codeOf(() => verifyHuyaCallback(account, request, { now: at(61), toleranceSeconds: 60 }))).toBe('STALE_TIMESTAMP');
   });
 
   it('refuses malformed callbacks with MALFORMED_PURCHASE', () => {

@@ -35,6 +35,22 @@ describe('Huya prepaid levels', () => {
     expect(() => parseTimeLimitedConfig([{ level: 1, days: 0 }])).toThrowError(ValidationError);
     expect(() => parseTimeLimitedConfig([{ level: 1, days: 1.5 }])).toThrowError(ValidationError);
     expect(() => parseTimeLimitedConfig([{ level: 1, days: 7 }, { level: 1, days: 30 }])).toThrowError(ValidationError);
+    expect(() => parseTimeLimitedConfig([{ level: 'gold', days: 7 }])).toThrowError(ValidationError);
+    expect(() => parseTimeLimitedConfig([{ level: -1, days: 7 }])).toThrowError(ValidationError);
+  });
+
+  it('reads levels as Huya sends expenseLevel: digit strings, stored canonically', () => {
+    const fromStrings = parseTimeLimitedConfig([
+      { level: '1', days: 7 },
+      { level: ' 02 ', days: 30 },
+    ]);
+    expect(fromStrings).toEqual([
+      { level: '1', days: 7 },
+      { level: '2', days: 30 },
+    ]);
+    expect(daysForLevel(fromStrings, 2)).toBe(30);
+    // "01" and 1 name the same level.
+    expect(() => parseTimeLimitedConfig([{ level: '01', days: 7 }, { level: 1, days: 30 }])).toThrowError(ValidationError);
   });
 });
 
