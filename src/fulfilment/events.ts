@@ -16,6 +16,10 @@ export const OrderEventType = {
   ORDER_ACK_FAILED: 'ORDER_ACK_FAILED',
   /** A subscription's or time-limited access's expiry moved (renewal, extension, expiry). */
   ORDER_RENEWED: 'ORDER_RENEWED',
+  /** The store stopped a subscription's renewal; access stays until expiresAt. */
+  ORDER_RENEWAL_CANCELLED: 'ORDER_RENEWAL_CANCELLED',
+  /** A store notification reported a payment that names no known order or player (kept for follow-up). */
+  NOTIFICATION_UNMATCHED: 'NOTIFICATION_UNMATCHED',
 } as const;
 export type OrderEventType = (typeof OrderEventType)[keyof typeof OrderEventType];
 

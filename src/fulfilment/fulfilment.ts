@@ -63,79 +63,86 @@ export class Fulfilment {
    * same store order get the same order; exactly one of them grants.
    */
   async recordPurchase(input: RecordPurchaseInput): Promise<RecordPurchaseResult> {
+    return this.transaction((tx, events) => this.recordPurchaseInTransaction(tx, events, input));
+  }
+
+  /** The same as recordPurchase, inside a caller's transaction (a notification that carries a purchase). */
+  async recordPurchaseInTransaction(
+    tx: TransactionClient,
+    events: EventBuffer,
+    input: RecordPurchaseInput,
+  ): Promise<RecordPurchaseResult> {
     const { account, playerId, purchase } = input;
-    return this.transaction(async (tx, events) => {
-      const product = await tx.product.findUnique({
-        where: { appId_store_storeProductId: { appId: account.appId, store: account.store, storeProductId: purchase.storeProductId } },
-      });
-      const status = purchase.revocation ? 'REVOKED' : product ? 'DELIVERED' : 'AWAITING_PRODUCT';
-      const now = new Date();
-      // ON CONFLICT DO NOTHING: a concurrent insert of the same order makes this wait for
-      // the other transaction, then return nothing; we then read the committed row.
-      const inserted = await tx.order.createManyAndReturn({
-        data: [
-          {
-            appId: account.appId,
-            storeAccountId: account.id,
-            store: account.store,
-            environment: purchase.environment,
-            storeOrderId: purchase.storeOrderId,
-            storeProductId: purchase.storeProductId,
-            productId: product?.id ?? null,
-            productType: product?.type ?? purchase.productType,
-            playerId,
-            quantity: purchase.quantity,
-            amountMinor: purchase.amountMinor,
-            currency: purchase.currency,
-            purchaseToken: purchase.purchaseToken,
-            purchasedAt: purchase.purchasedAt,
-            expiresAt: purchase.expiresAt,
-            status,
-            finishMode: purchase.finishMode,
-            ...(purchase.finishParams ? { finishParams: jsonSafe(purchase.finishParams) } : {}),
-            deliveredAt: status === 'DELIVERED' ? now : null,
-            finishedAt: status === 'DELIVERED' && purchase.finishMode === 'NONE' ? now : null,
-            revokedAt: purchase.revocation?.at ?? null,
-            revocationReason: purchase.revocation?.reason ?? null,
-            verifiedPayload: jsonSafe(purchase.payload),
-          },
-        ],
-        skipDuplicates: true,
-      });
-      const created = inserted[0];
-      if (!created) {
-        const existing = await tx.order.findUniqueOrThrow({
-          where: { storeAccountId_storeOrderId: { storeAccountId: account.id, storeOrderId: purchase.storeOrderId } },
-        });
-        if (existing.playerId !== playerId) {
-          throw new ConflictError('This purchase was already recorded for another player');
-        }
-        if (purchase.revocation && existing.status !== 'REVOKED') {
-          const revoked = await this.#revokeInTx(tx, events, existing, purchase.revocation);
-          return { order: revoked, newlyDelivered: false };
-        }
-        return { order: existing, newlyDelivered: false };
-      }
-      failpoint('after-order-insert');
-      const order = created.finishedAt ? { ...created, status: 'FINISHED' as const } : created;
-      if (order.status === 'FINISHED') {
-        await tx.order.update({ where: { id: order.id }, data: { status: 'FINISHED' } });
-      }
-      if (status === 'DELIVERED' && product) {
-        await this.#grant(tx, events, order, product, input.accessDurationMs ?? null);
-      } else if (status === 'AWAITING_PRODUCT') {
-        await events.append(tx, {
-          appId: order.appId, orderId: order.id, playerId, type: OrderEventType.ORDER_AWAITING_PRODUCT,
-          data: { storeProductId: order.storeProductId, store: order.store },
-        });
-      } else {
-        await events.append(tx, {
-          appId: order.appId, orderId: order.id, playerId, type: OrderEventType.ORDER_REVOKED,
-          data: { reason: order.revocationReason, neverGranted: true },
-        });
-      }
-      return { order, newlyDelivered: status === 'DELIVERED' };
+    const product = await tx.product.findUnique({
+      where: { appId_store_storeProductId: { appId: account.appId, store: account.store, storeProductId: purchase.storeProductId } },
     });
+    const status = purchase.revocation ? 'REVOKED' : product ? 'DELIVERED' : 'AWAITING_PRODUCT';
+    const now = new Date();
+    // ON CONFLICT DO NOTHING: a concurrent insert of the same order makes this wait for
+    // the other transaction, then return nothing; we then read the committed row.
+    const inserted = await tx.order.createManyAndReturn({
+      data: [
+        {
+          appId: account.appId,
+          storeAccountId: account.id,
+          store: account.store,
+          environment: purchase.environment,
+          storeOrderId: purchase.storeOrderId,
+          storeProductId: purchase.storeProductId,
+          productId: product?.id ?? null,
+          productType: product?.type ?? purchase.productType,
+          playerId,
+          quantity: purchase.quantity,
+          amountMinor: purchase.amountMinor,
+          currency: purchase.currency,
+          purchaseToken: purchase.purchaseToken,
+          purchasedAt: purchase.purchasedAt,
+          expiresAt: purchase.expiresAt,
+          status,
+          finishMode: purchase.finishMode,
+          ...(purchase.finishParams ? { finishParams: jsonSafe(purchase.finishParams) } : {}),
+          deliveredAt: status === 'DELIVERED' ? now : null,
+          finishedAt: status === 'DELIVERED' && purchase.finishMode === 'NONE' ? now : null,
+          revokedAt: purchase.revocation?.at ?? null,
+          revocationReason: purchase.revocation?.reason ?? null,
+          verifiedPayload: jsonSafe(purchase.payload),
+        },
+      ],
+      skipDuplicates: true,
+    });
+    const created = inserted[0];
+    if (!created) {
+      const existing = await tx.order.findUniqueOrThrow({
+        where: { storeAccountId_storeOrderId: { storeAccountId: account.id, storeOrderId: purchase.storeOrderId } },
+      });
+      if (existing.playerId !== playerId) {
+        throw new ConflictError('This purchase was already recorded for another player');
+      }
+      if (purchase.revocation && existing.status !== 'REVOKED') {
+        const revoked = await this.#revokeInTx(tx, events, existing, purchase.revocation);
+        return { order: revoked, newlyDelivered: false };
+      }
+      return { order: existing, newlyDelivered: false };
+    }
+    failpoint('after-order-insert');
+    const order = created.finishedAt ? { ...created, status: 'FINISHED' as const } : created;
+    if (order.status === 'FINISHED') {
+      await tx.order.update({ where: { id: order.id }, data: { status: 'FINISHED' } });
+    }
+    if (status === 'DELIVERED' && product) {
+      await this.#grant(tx, events, order, product, input.accessDurationMs ?? null);
+    } else if (status === 'AWAITING_PRODUCT') {
+      await events.append(tx, {
+        appId: order.appId, orderId: order.id, playerId, type: OrderEventType.ORDER_AWAITING_PRODUCT,
+        data: { storeProductId: order.storeProductId, store: order.store },
+      });
+    } else {
+      await events.append(tx, {
+        appId: order.appId, orderId: order.id, playerId, type: OrderEventType.ORDER_REVOKED,
+        data: { reason: order.revocationReason, neverGranted: true },
+      });
+    }
+    return { order, newlyDelivered: status === 'DELIVERED' };
   }
 
   /** Grants the entitlement for a just-delivered order and schedules the store ack. */
