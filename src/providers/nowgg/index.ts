@@ -3,7 +3,7 @@ import { AppError, PurchaseVerificationError } from '../../errors.js';
 import { ProductType, Store } from '../../generated/prisma/enums.js';
 import type { AckRequest, StoreAccountConfig, StoreProvider } from '../types.js';
 import { createNowggClient, serverConsumableTypes, type NowggClient, type NowggFinishOutcome } from './client.js';
-import { parseNowggPurchaseType, PURCHASE_TYPE_PAYLOAD_KEY } from './purchase.js';
+import { CONSUME_DEVELOPER_PAYLOAD_KEY, parseNowggPurchaseType, PURCHASE_TYPE_PAYLOAD_KEY } from './purchase.js';
 
 /**
  * Consumes a delivered one-time purchase (nowgg, xiaomi, onestore) or acknowledges a
@@ -37,7 +37,8 @@ export async function acknowledgeNowggPurchase(
     type,
   };
   if (request.productType === ProductType.AUTO_RENEWABLE) return client.acknowledgePurchase(ref);
-  return client.consumePurchase({ ...ref, developerPayload: stringField(payload, 'developerPayload') });
+  const developerPayload = stringField(payload, CONSUME_DEVELOPER_PAYLOAD_KEY) ?? stringField(payload, 'developerPayload');
+  return client.consumePurchase({ ...ref, developerPayload });
 }
 
 export const nowggProvider: StoreProvider = {
@@ -78,6 +79,7 @@ export {
 } from './client.js';
 export { NowggCode, nowggErrorFor, type NowggOperation } from './codes.js';
 export {
+  CONSUME_DEVELOPER_PAYLOAD_KEY,
   parseNowggPurchaseType,
   PURCHASE_TYPE_PAYLOAD_KEY,
   toVerifiedPurchase,

@@ -23,6 +23,8 @@ export interface NowggPurchaseClaim {
   currency?: string | null | undefined;
   /** nowgg (default) | xiaomi | onestore | amazon | huawei, any letter case. */
   type?: string | null | undefined;
+  /** Sent with consumePurchase (now.gg accepts it for multistore); defaults to the purchase's own. */
+  developerPayload?: string | null | undefined;
 }
 
 /** What the client (or our worker) passes to now.gg to consume this purchase. */
@@ -38,6 +40,12 @@ export interface NowggFinishParams extends Record<string, unknown> {
  * to address the right multistore partner.
  */
 export const PURCHASE_TYPE_PAYLOAD_KEY = 'purchaseType';
+
+/**
+ * Key under which we keep the developerPayload the client asked us to consume with, beside
+ * now.gg's own `developerPayload` (what the purchase carried), which stays as now.gg sent it.
+ */
+export const CONSUME_DEVELOPER_PAYLOAD_KEY = 'consumeDeveloperPayload';
 
 const PURCHASED = 0;
 
@@ -114,7 +122,11 @@ export function toVerifiedPurchase(
     revocation: null,
     finishMode: serverConsumableTypes.has(type) ? FinishMode.SERVER : FinishMode.CLIENT,
     finishParams,
-    payload: { ...data, [PURCHASE_TYPE_PAYLOAD_KEY]: type },
+    payload: {
+      ...data,
+      [PURCHASE_TYPE_PAYLOAD_KEY]: type,
+      ...(claim.developerPayload ? { [CONSUME_DEVELOPER_PAYLOAD_KEY]: claim.developerPayload } : {}),
+    },
   };
 }
 
