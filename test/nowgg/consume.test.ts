@@ -104,7 +104,9 @@ describe('consumePurchase for now.gg purchases', () => {
     fake.failNext(1, { kind: 'reset' });
     fake.failNext(1, { kind: 'not-json' });
     fake.failNext(1, { kind: 'code', code: 5014 });
-    for (let attempt = 1; attempt <= 4; attempt += 1) {
+    fake.failNext(1, { kind: 'code', code: 3900 }); // a key being rotated: retried until it works again
+    fake.failNext(1, { kind: 'code', code: 3800 }); // re-verified as not consumed, so still a failure
+    for (let attempt = 1; attempt <= 6; attempt += 1) {
       await drainWorker(t, async () => (await t.app.db.prisma.taskAttempt.count({ where: { task: { dedupeKey: `store.ack:${(await orderRow(orderId)).id}` } } })) >= attempt);
       const order = await orderRow(orderId);
       expect(order.status).toBe('DELIVERED');
@@ -113,12 +115,12 @@ describe('consumePurchase for now.gg purchases', () => {
       expect(await t.app.db.prisma.entitlement.count({ where: { orderId: order.id, revokedAt: null } })).toBe(1);
     }
     const task = await t.app.db.prisma.task.findFirstOrThrow({ where: { dedupeKey: `store.ack:${(await orderRow(orderId)).id}` } });
-    expect(task.lastError).toMatch(/MULTISTORE_UNKNOWN_ERROR|5014/);
+    expect(task.lastError).toMatch(/ERROR_CONSUMING_PRODUCT/);
 
     await drainWorker(t, isFinished(orderId));
     expect(fake.purchase(token).consumeCount).toBe(1);
     const order = await orderRow(orderId);
-    expect(await t.app.db.prisma.orderEvent.count({ where: { orderId: order.id, type: 'ORDER_ACK_FAILED' } })).toBe(4);
+    expect(await t.app.db.prisma.orderEvent.count({ where: { orderId: order.id, type: 'ORDER_ACK_FAILED' } })).toBe(6);
   });
 
   it('treats a consume whose answer was lost as done (re-verified), without consuming twice', async () => {
