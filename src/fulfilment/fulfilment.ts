@@ -29,6 +29,14 @@ export interface RecordPurchaseInput {
   accessDurationMs?: number | null;
 }
 
+/**
+ * How long one order of `product` grants access, for stores that price time-limited goods
+ * per order (Huya: the level bought → days), read from the order's verified payload. Null
+ * when the product cannot price the order: it is kept AWAITING_PRODUCT, never granted
+ * without an end.
+ */
+export type AccessDurationResolver = (product: Product, verifiedPayload: unknown) => number | null;
+
 export interface RecordPurchaseResult {
   order: Order;
   /** True only for the one call that granted it. */
@@ -42,11 +50,25 @@ export class Fulfilment {
   readonly #prisma: PrismaClient;
   readonly #publish: PublishEvents;
   readonly #onTasksEnqueued: () => void;
+  readonly #accessDurations = new Map<Store, AccessDurationResolver>();
 
   constructor(deps: { prisma: PrismaClient; publish: PublishEvents; onTasksEnqueued?: () => void }) {
     this.#prisma = deps.prisma;
     this.#publish = deps.publish;
     this.#onTasksEnqueued = deps.onTasksEnqueued ?? (() => {});
+  }
+
+  /** Lets a store price its time-limited orders (see AccessDurationResolver). */
+  registerAccessDuration(store: Store, resolver: AccessDurationResolver): void {
+    this.#accessDurations.set(store, resolver);
+  }
+
+  /** Whether `product` delivers an order with this payload, and for how long. */
+  #pricing(product: Product | null, verifiedPayload: unknown, given: number | null): { deliverable: boolean; accessDurationMs: number | null } {
+    const resolver = product ? this.#accessDurations.get(product.store) : undefined;
+    if (!product || given !== null || !resolver) return { deliverable: product !== null, accessDurationMs: given };
+    const accessDurationMs = resolver(product, verifiedPayload);
+    return { deliverable: accessDurationMs !== null, accessDurationMs };
   }
 
   /** Runs `work` in one transaction; its events are published only after commit. */
@@ -76,7 +98,8 @@ export class Fulfilment {
     const product = await tx.product.findUnique({
       where: { appId_store_storeProductId: { appId: account.appId, store: account.store, storeProductId: purchase.storeProductId } },
     });
-    const status = purchase.revocation ? 'REVOKED' : product ? 'DELIVERED' : 'AWAITING_PRODUCT';
+    const pricing = this.#pricing(product, purchase.payload, input.accessDurationMs ?? null);
+    const status = purchase.revocation ? 'REVOKED' : pricing.deliverable ? 'DELIVERED' : 'AWAITING_PRODUCT';
     const now = new Date();
     // ON CONFLICT DO NOTHING: a concurrent insert of the same order makes this wait for
     // the other transaction, then return nothing; we then read the committed row.
@@ -130,7 +153,7 @@ export class Fulfilment {
       await tx.order.update({ where: { id: order.id }, data: { status: 'FINISHED' } });
     }
     if (status === 'DELIVERED' && product) {
-      await this.#grant(tx, events, order, product, input.accessDurationMs ?? null);
+      await this.#grant(tx, events, order, product, pricing.accessDurationMs);
     } else if (status === 'AWAITING_PRODUCT') {
       await events.append(tx, {
         appId: order.appId, orderId: order.id, playerId, type: OrderEventType.ORDER_AWAITING_PRODUCT,
@@ -217,13 +240,26 @@ export class Fulfilment {
     let delivered = 0;
     for (const { id } of waiting) {
       const done = await this.transaction(async (tx, events) => {
+        const pending = await tx.order.findUnique({ where: { id } });
+        if (pending?.status !== 'AWAITING_PRODUCT') return false;
+        const pricing = this.#pricing(product, pending.verifiedPayload, null);
+        if (!pricing.deliverable) return false; // e.g. a Huya level this product does not list: keeps waiting
+        const now = new Date();
+        // As in recordPurchase: with no store-side finish step, delivered is finished.
+        const finished = pending.finishMode === 'NONE';
         const claimed = await tx.order.updateMany({
           where: { id, status: 'AWAITING_PRODUCT' },
-          data: { status: 'DELIVERED', productId: product.id, productType: product.type, deliveredAt: new Date() },
+          data: {
+            status: finished ? 'FINISHED' : 'DELIVERED',
+            productId: product.id,
+            productType: product.type,
+            deliveredAt: now,
+            finishedAt: finished ? now : null,
+          },
         });
         if (claimed.count === 0) return false;
         const order = await tx.order.findUniqueOrThrow({ where: { id } });
-        await this.#grant(tx, events, order, product, null);
+        await this.#grant(tx, events, order, product, pricing.accessDurationMs);
         return true;
       });
       if (done) delivered++;

@@ -6,6 +6,7 @@ import { Prisma, type Product } from '../generated/prisma/client.js';
 import type { ProductType, Store } from '../generated/prisma/enums.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { Fulfilment } from '../fulfilment/fulfilment.js';
+import { RevenueTiersSchema, TimeLimitedConfigSchema } from '../providers/huya/index.js';
 import { parseInput } from './validation.js';
 
 export interface ProductInput {
@@ -20,16 +21,9 @@ export interface ProductInput {
   monthlyCap?: bigint | null | undefined;
 }
 
-const levelSchema = z
-  .array(z.object({ level: z.string().trim().min(1).max(40), days: z.number().int().min(1).max(3650) }))
-  .min(1, 'at least one level')
-  .refine((levels) => new Set(levels.map((l) => l.level)).size === levels.length, 'levels must be distinct');
-
-const tierSchema = z
-  .array(z.object({ minBeans: z.bigint().min(0n), ratePercent: z.number().int().min(0).max(100) }))
-  .min(1, 'at least one tier')
-  .refine((tiers) => tiers[0]?.minBeans === 0n, 'the first tier must start at 0 beans')
-  .refine((tiers) => tiers.every((t, i) => i === 0 || t.minBeans > tiers[i - 1]!.minBeans), 'tiers must ascend by minBeans');
+// Huya goods are validated by the Huya layer, which reads them back for callbacks and bills.
+const levelSchema = TimeLimitedConfigSchema;
+const tierSchema = RevenueTiersSchema;
 
 const productSchema = z
   .object({
@@ -41,7 +35,7 @@ const productSchema = z
     grantQuantity: z.number().int().min(1).max(1_000_000).nullish(),
     timeLevels: levelSchema.nullish(),
     revenueTiers: tierSchema.nullish(),
-    monthlyCap: z.bigint().min(0n).nullish(),
+    monthlyCap: z.bigint().min(1n, 'the monthly cap must be at least 1 bean').nullish(),
   })
   .superRefine((p, ctx) => {
     if (p.type === 'TIME_LIMITED' && !p.timeLevels) {
@@ -139,7 +133,10 @@ export class ProductsService {
         monthlyCap: p.monthlyCap ?? null,
       },
     });
-    if (p.storeProductId !== existing.storeProductId) await this.fulfilment.deliverAwaitingOrders(product);
+    // A new store product id or new levels may make waiting orders deliverable.
+    if (p.storeProductId !== existing.storeProductId || input.timeLevels !== undefined) {
+      await this.fulfilment.deliverAwaitingOrders(product);
+    }
     return product;
   }
 
