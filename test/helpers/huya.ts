@@ -113,3 +113,9 @@ export async function mintHuyaSdkJwt(input: HuyaSdkJwtInput): Promise<string> {
   if (input.expiresAt !== undefined) jwt.setExpirationTime(Math.floor(input.expiresAt.getTime() / 1000));
   return jwt.sign(new TextEncoder().encode(input.secret ?? HUYA_TEST_EXT_SECRET));
 }
+
+/** Huya's orderTime for an instant: yyyyMMddHHmmss on the Asia/Shanghai wall clock (UTC+8, no DST). */
+export function huyaOrderTime(instant: Date): string {
+  const shanghai = new Date(instant.getTime() + 8 * 3_600_000);
+  return shanghai.toISOString().slice(0, 19).replace(/\D/g, '');
+}

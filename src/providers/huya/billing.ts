@@ -61,6 +61,14 @@ export function revenueTiersToJson(tiers: readonly RevenueTier[]): { minBeans: s
   return tiers.map((tier) => ({ minBeans: tier.minBeans.toString(), ratePercent: tier.ratePercent }));
 }
 
+/** A config as JSON (HuyaMonthlyBill.terms): parseRevenueShareConfig reads it back. */
+export function revenueShareConfigToJson(config: RevenueShareConfig): {
+  tiers: { minBeans: string; ratePercent: number }[];
+  monthlyCapBeans: string;
+} {
+  return { tiers: revenueTiersToJson(config.tiers), monthlyCapBeans: config.monthlyCapBeans.toString() };
+}
+
 function assertIncome(incomeBeans: bigint): void {
   if (incomeBeans < 0n) throw new ValidationError('Gift income cannot be negative', [{ path: 'incomeBeans', message: 'must be ≥ 0' }]);
 }

@@ -27,7 +27,15 @@ export type {
   VerifiedHuyaCallback,
   VerifyCallbackOptions,
 } from './callback.js';
-export { TimeLimitedConfigSchema, daysForLevel, extendAccess, goodsAccess, parseTimeLimitedConfig } from './prepaid.js';
+export {
+  MS_PER_DAY,
+  TimeLimitedConfigSchema,
+  accessDurationForCallback,
+  daysForLevel,
+  extendAccess,
+  goodsAccess,
+  parseTimeLimitedConfig,
+} from './prepaid.js';
 export type { GoodsAccess, TimeLevel } from './prepaid.js';
 export {
   RevenueShareConfigSchema,
@@ -39,6 +47,7 @@ export {
   monthlyBill,
   monthlyFee,
   parseRevenueShareConfig,
+  revenueShareConfigToJson,
   revenueTiersToJson,
   tierFor,
 } from './billing.js';

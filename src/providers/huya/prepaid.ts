@@ -20,6 +20,9 @@ const LevelSchema = z
   ])
   .transform((level) => String(Number(level)));
 
+/** The part of a recorded callback (Order.verifiedPayload) that names the level bought. */
+const ExpenseLevelSchema = z.object({ expenseLevel: LevelSchema });
+
 /** Product.timeLevels for TIME_LIMITED Huya goods: [{ level, days }], levels unique. */
 export const TimeLimitedConfigSchema = z
   .array(
@@ -75,4 +78,23 @@ export interface GoodsAccess {
 export function goodsAccess(expiry: Date | null, now: Date): GoodsAccess {
   if (expiry === null) return { canUse: false, expire: -1, hadBuy: false };
   return { canUse: expiry.getTime() > now.getTime(), expire: expiry.getTime(), hadBuy: true };
+}
+
+/**
+ * Access one recorded callback buys with a product: its expenseLevel's days, in ms. Reads
+ * the stored Product.timeLevels and Order.verifiedPayload (the callback's fields), so
+ * orders recorded before their product existed are priced when it appears. Null when the
+ * product does not price the order (not TIME_LIMITED, level not listed, broken config):
+ * the order then waits rather than being granted without an end.
+ */
+export function accessDurationForCallback(
+  product: { type: string; timeLevels: unknown },
+  verifiedPayload: unknown,
+): number | null {
+  if (product.type !== 'TIME_LIMITED') return null;
+  const levels = TimeLimitedConfigSchema.safeParse(product.timeLevels);
+  const expenseLevel = ExpenseLevelSchema.safeParse(verifiedPayload);
+  if (!levels.success || !expenseLevel.success) return null;
+  const match = levels.data.find((entry) => entry.level === expenseLevel.data.expenseLevel);
+  return match === undefined ? null : match.days * MS_PER_DAY;
 }

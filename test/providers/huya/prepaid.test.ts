@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { PurchaseVerificationError, ValidationError } from '../../../src/errors.js';
-import { daysForLevel, extendAccess, goodsAccess, parseTimeLimitedConfig } from '../../../src/providers/huya/index.js';
+import {
+  accessDurationForCallback,
+  daysForLevel,
+  extendAccess,
+  goodsAccess,
+  parseTimeLimitedConfig,
+} from '../../../src/providers/huya/index.js';
 
 const levels = parseTimeLimitedConfig([
   { level: 1, days: 7 },
@@ -93,5 +99,21 @@ describe('goodsAccess', () => {
     const expiry = new Date(now.getTime() + 1000);
     expect(goodsAccess(expiry, now)).toEqual({ canUse: true, expire: expiry.getTime(), hadBuy: true });
     expect(goodsAccess(now, now)).toEqual({ canUse: false, expire: now.getTime(), hadBuy: true });
+  });
+});
+
+describe('accessDurationForCallback', () => {
+  const product = { type: 'TIME_LIMITED', timeLevels: [{ level: '1', days: 7 }, { level: '2', days: 30 }] };
+
+  it('prices a recorded callback by its expenseLevel', () => {
+    expect(accessDurationForCallback(product, { expenseLevel: '2', orderId: 'x' })).toBe(30 * DAY);
+    expect(accessDurationForCallback(product, { expenseLevel: '01' })).toBe(7 * DAY);
+  });
+
+  it('returns null (the order waits) for an unlisted level, other goods types or broken data', () => {
+    expect(accessDurationForCallback(product, { expenseLevel: '3' })).toBeNull();
+    expect(accessDurationForCallback({ ...product, type: 'REVENUE_SHARE' }, { expenseLevel: '1' })).toBeNull();
+    expect(accessDurationForCallback({ type: 'TIME_LIMITED', timeLevels: null }, { expenseLevel: '1' })).toBeNull();
+    expect(accessDurationForCallback(product, {})).toBeNull();
   });
 });
