@@ -1,10 +1,11 @@
 // Huawei HarmonyOS IAP (and Game Service Kit miniGamePay): finishPurchase, syncPurchases.
 import { resolvePlayerId, scopedAppId } from '../context.js';
 import type { Order } from '../generated/prisma/client.js';
-import { ValidationError, type AppError } from '../errors.js';
+import { NotFoundError, ValidationError, type AppError } from '../errors.js';
 import { builder } from './builder.js';
 import { purchaseErrors } from './errors.js';
 import { StoreAccountNode } from './store-account.js';
+import { OrderNode } from './order.js';
 
 const HuaweiFinishParams = builder
   .objectRef<{ productType: number; purchaseToken: string; purchaseOrderId: string }>('HuaweiFinishParams')
@@ -143,5 +144,29 @@ builder.mutationField('syncPurchases', (t) =>
         items: items.map((i) => ({ index: i.index, order: i.delivery?.order ?? null, newlyDelivered: i.delivery?.newlyDelivered ?? false, error: i.error })),
       };
     },
+  }),
+);
+
+const ReconcileHuaweiOrderInput = builder.inputType('ReconcileHuaweiOrderInput', {
+  fields: (t) => ({ orderId: t.globalID({ required: true, for: [OrderNode] }) }),
+});
+
+const ReconcileHuaweiOrderPayload = builder.objectRef<{ order: Order }>('ReconcileHuaweiOrderPayload').implement({
+  fields: (t) => ({
+    order: t.prismaField({
+      type: 'Order',
+      resolve: async (query, { order }, _a, ctx) => (await ctx.services.orders.get(query, order.appId, order.id, null))!,
+    }),
+  }),
+});
+
+builder.mutationField('reconcileHuaweiOrder', (t) =>
+  t.field({
+    type: ReconcileHuaweiOrderPayload,
+    description: "Server keys: re-reads an order's state from Huawei's server API and revokes it if Huawei refunded it.",
+    authScopes: { serverKey: true },
+    errors: { types: [NotFoundError, ...purchaseErrors], union: { name: 'ReconcileHuaweiOrderResult' } },
+    args: { input: t.arg({ type: ReconcileHuaweiOrderInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => ({ order: await ctx.services.huawei.reconcileOrder(scopedAppId(ctx), input.orderId.id) }),
   }),
 );

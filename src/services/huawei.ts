@@ -1,7 +1,7 @@
 // Huawei HarmonyOS IAP flows: verify what the client sends, record and grant through
 // the fulfilment core, tell the client what to finish; notifications as triggers.
 import type { Order } from '../generated/prisma/client.js';
-import { AppError, PurchaseRevokedError } from '../errors.js';
+import { AppError, NotFoundError, PurchaseRevokedError } from '../errors.js';
 import { failpoint } from '../failpoints.js';
 import {
   queryOrderStatus,
@@ -121,7 +121,8 @@ export function createHuaweiService(deps: ServiceDeps, storeAccounts: StoreAccou
 
     /** Reconciliation: re-reads an order from Huawei and revokes it if refunded. */
     async reconcileOrder(appId: string, orderId: string): Promise<Order> {
-      const order = await prisma.order.findFirstOrThrow({ where: { id: orderId, appId, store: 'HUAWEI' } });
+      const order = await prisma.order.findFirst({ where: { id: orderId, appId, store: 'HUAWEI' } });
+      if (!order) throw new NotFoundError('Huawei order');
       const account = await storeAccounts.config(appId, order.storeAccountId);
       if (!order.purchaseToken) return order;
       const current = await queryOrderStatus(account, { purchaseOrderId: order.storeOrderId, purchaseToken: order.purchaseToken }, { timeoutMs });

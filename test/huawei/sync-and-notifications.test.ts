@@ -34,6 +34,16 @@ const ConfirmClientFinish = graphql(`
   }
 `);
 
+const ReconcileHuaweiOrder = graphql(`
+  mutation HuaweiReconcileOrder($input: ReconcileHuaweiOrderInput!) {
+    reconcileHuaweiOrder(input: $input) {
+      __typename
+      ... on ReconcileHuaweiOrderPayload { order { id status } }
+      ... on Error { code message }
+    }
+  }
+`);
+
 const CreatePlayerToken = graphql(`
   mutation HuaweiCreatePlayerToken($input: CreatePlayerTokenInput!) {
     createPlayerToken(input: $input) { __typename ... on CreatePlayerTokenPayload { token } }
@@ -211,6 +221,21 @@ describe('server credentials: restarts, notifications', () => {
       const res = await t.app.fetch(new Request(url, { method: 'POST', body: n.body }));
       expect(res.status).toBe(200);
     }
+  });
+
+  it('reconcileHuaweiOrder re-reads the order from Huawei and revokes a refund', async () => {
+    const { purchaseData, payload } = await fake.signPurchase();
+    const res = await finish(purchaseData, 'ivan');
+    if (res.data?.finishPurchase.__typename !== 'HuaweiDelivery') throw new Error(JSON.stringify(res));
+    const orderId = res.data.finishPurchase.order.id;
+    const reconciled = await t.gql(ReconcileHuaweiOrder, { input: { orderId } }, { key: tenant.serverKey });
+    expect(reconciled.data?.reconcileHuaweiOrder).toMatchObject({ order: { status: 'DELIVERED' } });
+    fake.refund(String(payload.purchaseOrderId));
+    const revoked = await t.gql(ReconcileHuaweiOrder, { input: { orderId } }, { key: tenant.serverKey });
+    expect(revoked.data?.reconcileHuaweiOrder).toMatchObject({ order: { status: 'REVOKED' } });
+    const other = await t.createTenant();
+    const foreign = await t.gql(ReconcileHuaweiOrder, { input: { orderId } }, { key: other.serverKey });
+    expect(foreign.data?.reconcileHuaweiOrder).toMatchObject({ __typename: 'NotFoundError' });
   });
 
   it('moves a subscription expiry on renewal', async () => {
