@@ -6,8 +6,8 @@ import type { TransactionClient } from '../db.js';
 import type { Order } from '../generated/prisma/client.js';
 import { AppError } from '../errors.js';
 import { failpoint } from '../failpoints.js';
-import type { EventBuffer } from '../fulfilment/events.js';
-import { OrderEventType } from '../fulfilment/events.js';
+import { OrderEventType, type EventBuffer } from '../fulfilment/events.js';
+import { assertNotRevoked } from '../fulfilment/fulfilment.js';
 import {
   createNowggClient,
   readNowggAccount,
@@ -121,6 +121,8 @@ export function createNowggService(deps: ServiceDeps, storeAccounts: StoreAccoun
       );
       const { order, newlyDelivered } = await fulfilment.recordPurchase({ account, playerId, purchase });
       failpoint('after-commit-before-answer');
+      // A purchase revoked since (refund, operator) is never answered as delivered.
+      assertNotRevoked(order);
       return { order, newlyDelivered, clientFinish: clientFinishFor(order) };
     },
 
@@ -319,7 +321,8 @@ async function newerSubscriptionEventApplied(
   });
   const eventTime = notification.eventTime.getTime();
   return applied.some(({ payload }) => {
-    const recorded = Number((payload as { eventTime?: unknown }).eventTime);
+    const isObject = typeof payload === 'object' && payload !== null && !Array.isArray(payload);
+    const recorded = isObject ? Number(payload.eventTime) : Number.NaN;
     return Number.isFinite(recorded) && recorded > eventTime;
   });
 }
