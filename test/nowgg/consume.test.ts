@@ -215,6 +215,16 @@ describe('consumePurchase for now.gg purchases', () => {
     expect(await rowCounts(t)).toEqual(before);
   });
 
+  it('answers PurchaseRevokedError for a purchase revoked since it was delivered', async () => {
+    const token = fake.addPurchase({ productId: 'gems_100' });
+    await delivered({ purchaseToken: token, productId: 'gems_100' });
+    const order = await orderRow(fake.purchase(token).orderId);
+    await t.app.services.fulfilment.revokeOrder(order.id, { at: new Date(), reason: 'refunded by support' });
+    const res = await consume({ purchaseToken: token, productId: 'gems_100' });
+    expect(res.data?.consumePurchase).toMatchObject({ __typename: 'PurchaseRevokedError', code: 'PURCHASE_REVOKED' });
+    expect(await t.app.db.prisma.entitlement.count({ where: { orderId: order.id, revokedAt: null } })).toBe(0);
+  });
+
   it('records a paid purchase for a product the app has not created yet as AWAITING_PRODUCT, with no consume', async () => {
     const token = fake.addPurchase({ productId: 'not_yet_created' });
     const payload = await delivered({ purchaseToken: token, productId: 'not_yet_created' });

@@ -11,8 +11,7 @@ let tenant: Tenant;
 
 beforeAll(async () => {
   fake = await FakeNowgg.start();
-  // A short store timeout, so the hung-call case below stays fast.
-  t = await createTestApp({ STORE_HTTP_TIMEOUT_MS: '300' });
+  t = await createTestApp();
   tenant = await t.createTenant('nowgg-errors');
   await createNowggAccount(t, tenant, fake);
   await createProduct(t, tenant, { sku: 'gems_100', storeProductId: 'gems_100', type: 'CONSUMABLE' });
@@ -74,13 +73,26 @@ describe('now.gg result codes on verifyPurchase become typed errors and write no
     expect(result).toMatchObject({ __typename: 'StoreRejectedError', storeCode: String(code), retryable: true });
   });
 
-  it('an outage, a reset connection, a hung call or a non-JSON answer is StoreUnavailableError (retryable)', async () => {
-    for (const failure of [{ kind: 'http-error', status: 502 }, { kind: 'reset' }, { kind: 'hang' }, { kind: 'not-json' }] as const) {
+  it('an outage, a reset connection or a non-JSON answer is StoreUnavailableError (retryable)', async () => {
+    for (const failure of [{ kind: 'http-error', status: 502 }, { kind: 'reset' }, { kind: 'not-json' }] as const) {
       const token = fake.addPurchase({ productId: 'gems_100' });
       fake.failNext(1, failure);
       const result = await refused(() => consume({ purchaseToken: token, productId: 'gems_100' }));
       expect(result).toMatchObject({ __typename: 'StoreUnavailableError', code: 'STORE_UNAVAILABLE', retryable: true });
     }
+  });
+
+  it("a hung call times out after the account's requestTimeoutMs: StoreUnavailableError", async () => {
+    // Its own tenant and account, so the short timeout applies to this case only.
+    const slow = await t.createTenant('nowgg-timeout');
+    const { accountId } = await createNowggAccount(t, slow, fake);
+    await t.app.services.storeAccounts.update(slow.appId, accountId, { settings: { requestTimeoutMs: 300 } });
+    const token = fake.addPurchase({ productId: 'gems_100' });
+    fake.failNext(1, { kind: 'hang' });
+    const before = await rowCounts(t);
+    const res = await t.gql(ConsumePurchase, { input: { purchaseToken: token, productId: 'gems_100', playerId: 'p' } }, { key: slow.serverKey });
+    expect(res.data?.consumePurchase).toMatchObject({ __typename: 'StoreUnavailableError', retryable: true, message: expect.stringMatching(/within 300 ms/) });
+    expect(await rowCounts(t)).toEqual(before);
   });
 
   it('refuses unpaid, wrong-product and wrong-environment purchases', async () => {

@@ -12,6 +12,7 @@ import {
   createProduct,
   rowCounts,
   sendWebhook,
+  WEBHOOK_API_KEY,
   type NowggAccountIds,
 } from './setup.js';
 
@@ -79,7 +80,7 @@ describe('authentication and malformed requests', () => {
 
   it('answers 401 for a wrong or missing key and writes nothing', async () => {
     const before = await rowCounts(t);
-    for (const authorization of ['not-the-key', 'nowgg-webhook-key-7c2e9', '', null]) {
+    for (const authorization of ['not-the-key', WEBHOOK_API_KEY.slice(0, -1), `${WEBHOOK_API_KEY}x`, '', null]) {
       const res = await post(body, authorization);
       expect(res.status).toBe(401);
       expect(await res.json()).toMatchObject({ success: false });
@@ -225,7 +226,7 @@ describe('database down', () => {
       const res = await down.fetch(
         new Request(`http://zerodrop.test${account.webhookPath}`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: 'nowgg-webhook-key-7c2e9a' },
+          headers: { 'content-type': 'application/json', authorization: WEBHOOK_API_KEY },
           body: JSON.stringify(subscriptionEvent('SUBSCRIPTION_RENEWED', '1-any', new Date(), new Date())),
         }),
       );
