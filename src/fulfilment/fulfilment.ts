@@ -30,12 +30,12 @@ export interface RecordPurchaseInput {
 }
 
 /**
- * How long one order of `product` grants access, for stores that price time-limited goods
- * per order (Huya: the level bought → days), read from the order's verified payload. Null
- * when the product cannot price the order: it is kept AWAITING_PRODUCT, never granted
- * without an end.
+ * For stores that price goods per order (Huya prepaid: the level bought → days): whether
+ * `product` delivers an order with this verified payload, and how long each such order
+ * extends access (null: the core's usual expiry rules). Null when the product cannot
+ * deliver it: the order is kept AWAITING_PRODUCT, never granted without an end.
  */
-export type AccessDurationResolver = (product: Product, verifiedPayload: unknown) => number | null;
+export type AccessDurationResolver = (product: Product, verifiedPayload: unknown) => { accessDurationMs: number | null } | null;
 
 export interface RecordPurchaseResult {
   order: Order;
@@ -67,8 +67,8 @@ export class Fulfilment {
   #pricing(product: Product | null, verifiedPayload: unknown, given: number | null): { deliverable: boolean; accessDurationMs: number | null } {
     const resolver = product ? this.#accessDurations.get(product.store) : undefined;
     if (!product || given !== null || !resolver) return { deliverable: product !== null, accessDurationMs: given };
-    const accessDurationMs = resolver(product, verifiedPayload);
-    return { deliverable: accessDurationMs !== null, accessDurationMs };
+    const priced = resolver(product, verifiedPayload);
+    return priced === null ? { deliverable: false, accessDurationMs: null } : { deliverable: true, accessDurationMs: priced.accessDurationMs };
   }
 
   /** Runs `work` in one transaction; its events are published only after commit. */

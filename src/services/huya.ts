@@ -126,7 +126,13 @@ export function createHuyaService(deps: ServiceDeps, storeAccounts: StoreAccount
 
   // Prepaid goods: the days an order buys depend on its level and the product's levels,
   // read by the core inside its transaction (also for orders that waited for the product).
-  fulfilment.registerAccessDuration('HUYA', (product, verifiedPayload) => accessDurationForCallback(product, verifiedPayload));
+  // Gift-revenue goods are never bought by a callback, so such an order keeps waiting.
+  fulfilment.registerAccessDuration('HUYA', (product, verifiedPayload) => {
+    if (product.type === 'REVENUE_SHARE') return null;
+    if (product.type !== 'TIME_LIMITED') return { accessDurationMs: null };
+    const accessDurationMs = accessDurationForCallback(product, verifiedPayload);
+    return accessDurationMs === null ? null : { accessDurationMs };
+  });
 
   // A client key + the JWT Huya's SDK gives the mini-program acts for that streamer.
   auth.addPlayerTokenVerifier(async (appId, token) => {

@@ -98,7 +98,8 @@ describe('a signed payment callback', () => {
   it('refuses stale and future timestamps outside the window (401 STALE_TIMESTAMP), writing nothing', async () => {
     const before = await rowCounts(t);
     const nowSeconds = Math.floor(Date.now() / 1000);
-    for (const offset of [-301, 301, -3600]) {
+    // Well past ±300 s, so the second or two the request takes cannot bring it back inside.
+    for (const offset of [-330, 330, -3600]) {
       const fields = callbackFields({ timestamp: String(nowSeconds + offset) });
       const res = await postCallback(t, account.webhookPath, fields);
       expect(res.status, `offset ${offset}`).toBe(401);
@@ -253,6 +254,17 @@ describe('prepaid access extension on the core', () => {
     expect(order.entitlements).toHaveLength(1);
     // Time-limited, not permanent: the level's days from the order time.
     expect(await expireOf(t, tenant, 'goods-not-yet', profileId)).toBe(orderedAt.getTime() + 14 * DAY_MS);
+  });
+});
+
+describe('orders waiting for goods that turn out to be gift-revenue goods', () => {
+  it('keep waiting: a payment callback never buys gift-revenue goods', async () => {
+    const fields = callbackFields({ goodsUuid: 'goods-later-revenue', profileId: 'streamer-mixup' });
+    expect((await postCallback(t, account.webhookPath, fields)).body.status).toBe('AWAITING_PRODUCT');
+    await createRevenueGoods(t, tenant, 'goods-later-revenue');
+    const order = await orderOf(fields.orderId);
+    expect(order.status).toBe('AWAITING_PRODUCT');
+    expect(order.entitlements).toHaveLength(0);
   });
 });
 
