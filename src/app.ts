@@ -22,6 +22,7 @@ import { AppError, ServiceUnavailableError } from './errors.js';
 import { health, ready } from './http/health.js';
 import { graphqlErrorResponse } from './http/json.js';
 import { routeWebhook } from './http/webhooks.js';
+import { WEBHOOK_DELIVERY_TASK } from './services/webhooks.js';
 import { providerFor } from './providers/registry.js';
 import { configureFailpoints, failpoint } from './failpoints.js';
 import './providers/index.js';
@@ -81,11 +82,15 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
 
   const fulfilment = new Fulfilment({
     prisma: db.prisma,
-    publish: (events) => pubsub.publishEvents(events),
+    publish: (events) => {
+      pubsub.publishEvents(events);
+      // `services` is declared below; this runs only after a commit
+      services.webhooks.wakeRelay();
+    },
     // `worker` is declared below; this runs only after a commit, long after start-up
     onTasksEnqueued: () => worker.wake(),
   });
-  const services = createServices({ env, prisma: db.prisma, box, auth, fulfilment });
+  const services = createServices({ env, prisma: db.prisma, box, auth, fulfilment, pubsub: pubsub.pubsub, logger });
 
   const storeAck: TaskKindOptions = {
     baseDelayMs: options.workerBaseDelayMs ?? 2_000,
@@ -119,7 +124,7 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
   const worker = new TaskWorker({
     prisma: db.prisma,
     logger,
-    kinds: { [STORE_ACK_TASK]: storeAck },
+    kinds: { [STORE_ACK_TASK]: storeAck, [WEBHOOK_DELIVERY_TASK]: services.webhooks.taskKind(options.workerBaseDelayMs) },
     pollMs: env.WORKER_POLL_MS,
     concurrency: env.WORKER_CONCURRENCY,
     ...(options.workerBaseDelayMs ? { defaultBaseDelayMs: options.workerBaseDelayMs } : {}),
@@ -162,7 +167,10 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
   });
 
   const startWorker = options.startWorker ?? env.WORKER_ENABLED;
-  if (startWorker) worker.start();
+  if (startWorker) {
+    worker.start();
+    services.webhooks.startRelay();
+  }
 
   const handleGraphql = async (request: Request, requestId: string): Promise<Response> => {
     let caller: Caller;
@@ -216,6 +224,8 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
     logger,
     contextFor,
     close: async () => {
+      services.orderEvents.closeAll();
+      await services.webhooks.stopRelay();
       await worker.stop();
       await pubsub.close();
       rateRedis?.disconnect();

@@ -5,6 +5,7 @@ import { EnvError, loadEnv } from './env.js';
 import { createApp } from './app.js';
 import { createLogger } from './logger.js';
 import { ensureDemoApp } from './demo.js';
+import { attachGraphqlWs } from './http/graphql-ws.js';
 
 async function main(): Promise<void> {
   let env;
@@ -21,6 +22,8 @@ async function main(): Promise<void> {
   const app = await createApp({ env, logger });
   const server = createServer(createServerAdapter(app.fetch));
   server.keepAliveTimeout = 65_000;
+  // Subscriptions over WebSocket (graphql-ws) on /graphql; SSE needs nothing beyond Yoga.
+  const graphqlWs = attachGraphqlWs(server, app);
   await new Promise<void>((resolve) => server.listen(env.PORT, env.HOST, resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : env.PORT;
@@ -39,6 +42,10 @@ async function main(): Promise<void> {
       process.exit(1);
     }, env.SHUTDOWN_GRACE_MS);
     force.unref();
+    // Live streams never go idle: end them (SSE responses complete, sockets close with
+    // 1001 so clients reconnect elsewhere with their last event id) before closing.
+    app.services.orderEvents.closeAll();
+    await graphqlWs.close();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections();

@@ -12,8 +12,12 @@ import './entitlement.js';
 import './huawei.js';
 import './nowgg.js';
 import './huya.js';
+import './order-event.js';
+import './order-totals.js';
+import './webhook-endpoint.js';
 
 builder.queryType({});
 builder.mutationType({});
+builder.subscriptionType({});
 
 export const schema = lexicographicSortSchema(builder.toSchema());

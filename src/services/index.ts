@@ -3,6 +3,8 @@ import type { Env } from '../env.js';
 import type { SecretBox } from '../crypto.js';
 import type { Authenticator } from '../auth.js';
 import type { Fulfilment } from '../fulfilment/fulfilment.js';
+import type { Logger } from '../logger.js';
+import type { PubSub } from '../pubsub.js';
 import { AppsService } from './apps.js';
 import { StoreAccountsService } from './store-accounts.js';
 import { ProductsService } from './products.js';
@@ -11,6 +13,9 @@ import { OrdersService } from './orders.js';
 import { createHuaweiService } from './huawei.js';
 import { createNowggService } from './nowgg.js';
 import { createHuyaService } from './huya.js';
+import { OrderEventFeeds } from './order-events.js';
+import { OrderTotalsService } from './order-totals.js';
+import { WebhooksService } from './webhooks.js';
 
 export interface ServiceDeps {
   env: Env;
@@ -18,6 +23,8 @@ export interface ServiceDeps {
   box: SecretBox;
   auth: Authenticator;
   fulfilment: Fulfilment;
+  pubsub: PubSub;
+  logger: Logger;
 }
 
 export function createServices(deps: ServiceDeps) {
@@ -35,6 +42,9 @@ export function createServices(deps: ServiceDeps) {
     huawei: createHuaweiService(deps, storeAccounts),
     nowgg: createNowggService(deps, storeAccounts),
     huya: createHuyaService(deps, storeAccounts),
+    orderEvents: new OrderEventFeeds({ prisma, pubsub: deps.pubsub, logger: deps.logger }),
+    orderTotals: new OrderTotalsService(prisma),
+    webhooks: new WebhooksService({ prisma, box, fulfilment, logger: deps.logger, relayPollMs: env.WORKER_POLL_MS }),
   };
 }
 

@@ -1,0 +1,75 @@
+// Order totals per day, store and currency: the dashboard's summary table.
+import type { PrismaClient } from '../db.js';
+import type { Store } from '../generated/prisma/enums.js';
+import { ValidationError } from '../errors.js';
+
+export interface OrderTotalsRow {
+  /** Calendar day (YYYY-MM-DD) of the purchase in the requested time zone. */
+  day: string;
+  store: Store;
+  currency: string | null;
+  orders: number;
+  /** Granted (DELIVERED or FINISHED). */
+  delivered: number;
+  /** Granted, the store-side finish step still pending. */
+  awaitingFinish: number;
+  awaitingProduct: number;
+  revoked: number;
+  /** Sum of granted orders' amounts in minor units of `currency` (revoked ones excluded). */
+  amountMinor: bigint;
+}
+
+export class OrderTotalsService {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  /** The last `days` calendar days in `timeZone` (IANA name), newest day first. */
+  async totals(appId: string, days: number, timeZone: string): Promise<OrderTotalsRow[]> {
+    if (!Number.isInteger(days) || days < 1 || days > 366) {
+      throw new ValidationError('days must be between 1 and 366', [{ path: 'days', message: 'between 1 and 366' }]);
+    }
+    if (!isTimeZone(timeZone)) {
+      throw new ValidationError(`Unknown time zone "${timeZone}"; use an IANA name such as "UTC" or "Asia/Shanghai"`, [
+        { path: 'timeZone', message: 'not an IANA time zone' },
+      ]);
+    }
+    // "purchasedAt" is a UTC timestamp without zone; the day is taken in the caller's zone.
+    const rows = await this.prisma.$queryRaw<
+      {
+        day: string;
+        store: Store;
+        currency: string | null;
+        orders: number;
+        delivered: number;
+        awaitingFinish: number;
+        awaitingProduct: number;
+        revoked: number;
+        amountMinor: string;
+      }[]
+    >`
+      WITH local AS (
+        SELECT ("purchasedAt" AT TIME ZONE 'UTC') AT TIME ZONE ${timeZone} AS at, "store", "currency", "status", "amountMinor"
+          FROM "Order" WHERE "appId" = ${appId}::uuid)
+      SELECT to_char(at, 'YYYY-MM-DD') AS day, "store"::text AS store, "currency",
+             count(*)::int AS orders,
+             (count(*) FILTER (WHERE "status" IN ('DELIVERED', 'FINISHED')))::int AS delivered,
+             (count(*) FILTER (WHERE "status" = 'DELIVERED'))::int AS "awaitingFinish",
+             (count(*) FILTER (WHERE "status" = 'AWAITING_PRODUCT'))::int AS "awaitingProduct",
+             (count(*) FILTER (WHERE "status" = 'REVOKED'))::int AS revoked,
+             (coalesce(sum("amountMinor") FILTER (WHERE "status" IN ('DELIVERED', 'FINISHED')), 0))::text AS "amountMinor"
+        FROM local
+       WHERE at >= date_trunc('day', now() AT TIME ZONE ${timeZone}) - make_interval(days => ${days - 1})
+       GROUP BY 1, 2, 3
+       ORDER BY 1 DESC, 2, 3`;
+    return rows.map((row) => ({ ...row, amountMinor: BigInt(row.amountMinor) }));
+  }
+}
+
+function isTimeZone(name: string): boolean {
+  if (name.length > 64) return false;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
