@@ -59,6 +59,9 @@ const NowggAccountInput = builder.inputType('NowggAccountInput', {
     packageName: t.string(),
     paymentsApiKey: t.string({ description: 'Secret. now.gg Payments API key.' }),
     webhookApiKey: t.string({ description: 'Secret. The key now.gg sends with webhooks.' }),
+    requestTimeoutMs: t.int({ description: 'Timeout of each now.gg call (100..120000 ms); default STORE_HTTP_TIMEOUT_MS.' }),
+    alreadyConsumedCodes: t.intList({ description: 'now.gg consumePurchase codes that mean "already consumed" (none documented).' }),
+    alreadyAcknowledgedCodes: t.intList({ description: 'now.gg acknowledgepurchase codes that mean "already acknowledged" (none documented).' }),
   }),
 });
 

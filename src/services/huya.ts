@@ -157,14 +157,14 @@ export function createHuyaService(deps: ServiceDeps, storeAccounts: StoreAccount
     return product;
   }
 
-  async function findRevenueGoods(appId: string, goodsUuid: string): Promise<{ product: Product; config: RevenueShareConfig }> {
+  async function findRevenueGoods(appId: string, goodsUuid: string): Promise<Product> {
     const product = await findGoods(appId, goodsUuid);
     if (product.type !== 'REVENUE_SHARE') {
       throw new ValidationError(`Huya goods ${goodsUuid} are ${product.type} goods, not gift-revenue (REVENUE_SHARE) goods`, [
         { path: 'goodsUuid', message: 'not REVENUE_SHARE goods' },
       ]);
     }
-    return { product, config: productTerms(product) };
+    return product;
   }
 
   function productTerms(product: Product): RevenueShareConfig {
@@ -359,7 +359,7 @@ export function createHuyaService(deps: ServiceDeps, storeAccounts: StoreAccount
 
     /** The bill of `month` (default: the current one) for revenue-share goods. */
     async monthlyBill(appId: string, profileId: string, goodsUuid: string, month?: string | null, now = new Date()): Promise<HuyaBillView> {
-      const { product } = await findRevenueGoods(appId, goodsUuid);
+      const product = await findRevenueGoods(appId, goodsUuid);
       const key = month ?? monthKey(now, timeZone);
       monthBounds(key, timeZone); // validates YYYY-MM
       return billView(product, profileId, key, now);
@@ -374,7 +374,7 @@ export function createHuyaService(deps: ServiceDeps, storeAccounts: StoreAccount
       if (ids.length === 0 || ids.length > MAX_GIFT_IDS) {
         throw new ValidationError(`Give 1..${MAX_GIFT_IDS} gift ids`, [{ path: 'giftIds', message: `1..${MAX_GIFT_IDS} ids` }]);
       }
-      const { product } = await findRevenueGoods(appId, goodsUuid);
+      const product = await findRevenueGoods(appId, goodsUuid);
       return prisma.$transaction(async (tx) => {
         await tx.huyaStatSession.updateMany({
           where: { appId, productId: product.id, profileId, endedAt: null },
@@ -386,7 +386,7 @@ export function createHuyaService(deps: ServiceDeps, storeAccounts: StoreAccount
 
     /** endModuleGiftRevenueStat: ends the open session(s). Idempotent; returns how many ended. */
     async endGiftRevenueStat(appId: string, profileId: string, goodsUuid: string, now = new Date()): Promise<number> {
-      const { product } = await findRevenueGoods(appId, goodsUuid);
+      const product = await findRevenueGoods(appId, goodsUuid);
       const ended = await prisma.huyaStatSession.updateMany({
         where: { appId, productId: product.id, profileId, endedAt: null },
         data: { endedAt: now },
@@ -407,7 +407,7 @@ export function createHuyaService(deps: ServiceDeps, storeAccounts: StoreAccount
       if (receivedAt.getTime() > now.getTime() + CLOCK_SKEW_MS) {
         throw new ValidationError('receivedAt is in the future', [{ path: 'receivedAt', message: 'must not be in the future' }]);
       }
-      const { product } = await findRevenueGoods(appId, input.goodsUuid);
+      const product = await findRevenueGoods(appId, input.goodsUuid);
       const month = monthKey(receivedAt, timeZone);
       const result = (outcome: GiftRevenueOutcome) => billView(product, profileId, month, now).then((bill) => ({ outcome, bill }));
 
@@ -452,7 +452,7 @@ export function createHuyaService(deps: ServiceDeps, storeAccounts: StoreAccount
       if (confirmationLevel != null && (!Number.isInteger(confirmationLevel) || confirmationLevel < 0)) {
         throw new ValidationError('confirmationLevel must be a whole number ≥ 0', [{ path: 'confirmationLevel', message: 'must be ≥ 0' }]);
       }
-      const { product } = await findRevenueGoods(appId, goodsUuid);
+      const product = await findRevenueGoods(appId, goodsUuid);
       const before = await revenueAccess(product, profileId, now);
       // Arrears cannot be confirmed away, and what the streamer saw was not the month's terms.
       if (before.reason === 'ARREARS') return before;
@@ -480,7 +480,7 @@ export function createHuyaService(deps: ServiceDeps, storeAccounts: StoreAccount
       if (input.month > monthKey(now, timeZone)) {
         throw new ValidationError('Payments are for the current or an earlier month', [{ path: 'month', message: 'in the future' }]);
       }
-      const { product } = await findRevenueGoods(appId, input.goodsUuid);
+      const product = await findRevenueGoods(appId, input.goodsUuid);
       const recorded = { productId: product.id, profileId, month: input.month, beans };
       const inserted = await prisma.$transaction(async (tx) => {
         const bill = await ensureBillRow(tx, product, profileId, input.month);
