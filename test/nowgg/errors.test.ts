@@ -85,8 +85,7 @@ describe('now.gg result codes on verifyPurchase become typed errors and write no
   it("a hung call times out after the account's requestTimeoutMs: StoreUnavailableError", async () => {
     // Its own tenant and account, so the short timeout applies to this case only.
     const slow = await t.createTenant('nowgg-timeout');
-    const { accountId } = await createNowggAccount(t, slow, fake);
-    await t.app.services.storeAccounts.update(slow.appId, accountId, { settings: { requestTimeoutMs: 300 } });
+    await createNowggAccount(t, slow, fake, { requestTimeoutMs: 300 });
     const token = fake.addPurchase({ productId: 'gems_100' });
     fake.failNext(1, { kind: 'hang' });
     const before = await rowCounts(t);

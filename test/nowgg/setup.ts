@@ -56,7 +56,7 @@ export async function createNowggAccount(
   t: TestApp,
   tenant: Tenant,
   fake: FakeNowgg,
-  options: { environment?: 'SANDBOX' | 'PRODUCTION'; name?: string; webhookApiKey?: string | null } = {},
+  options: { environment?: 'SANDBOX' | 'PRODUCTION'; name?: string; webhookApiKey?: string | null; requestTimeoutMs?: number } = {},
 ): Promise<NowggAccountIds> {
   const webhookApiKey = options.webhookApiKey === undefined ? WEBHOOK_API_KEY : options.webhookApiKey;
   const res = await t.gql(
@@ -71,6 +71,7 @@ export async function createNowggAccount(
           packageName: 'gg.now.sample.app',
           paymentsApiKey: fake.paymentsApiKey,
           ...(webhookApiKey === null ? {} : { webhookApiKey }),
+          ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
         },
       },
     },
