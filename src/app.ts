@@ -22,6 +22,8 @@ import { AppError, ServiceUnavailableError } from './errors.js';
 import { health, ready } from './http/health.js';
 import { graphqlErrorResponse } from './http/json.js';
 import { routeWebhook } from './http/webhooks.js';
+import { dashboard } from './http/dashboard.js';
+import { WEBHOOK_DELIVERY_TASK } from './services/webhooks.js';
 import { WEBHOOK_DELIVERY_TASK } from './services/webhooks.js';
 import { providerFor } from './providers/registry.js';
 import { configureFailpoints, failpoint } from './failpoints.js';
@@ -202,6 +204,7 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
       else if (path === '/health') response = health();
       else if (path === '/ready') response = await ready(db, pubsub, Boolean(env.REDIS_URL));
       else if (path.startsWith('/webhooks/')) response = await routeWebhook(request, path, { services, logger, requestId });
+      else if (path === '/dashboard' || path.startsWith('/dashboard/')) response = dashboard(request, path);
       else response = graphqlErrorResponse(404, 'NOT_FOUND', `No route for ${path}`);
     } catch (err) {
       logger.error({ err, requestId, path }, 'request failed');
