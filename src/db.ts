@@ -19,7 +19,11 @@ export interface DatabaseOptions {
   /** PGlite: start from a dumped data directory (tests clone a migrated template). */
   loadDataDir?: Blob | undefined;
   poolSize?: number | undefined;
+  /** Called with every SQL statement Prisma sends (tests count statements per request). */
+  onQuery?: QueryListener | undefined;
 }
+
+export type QueryListener = (statement: { sql: string; durationMs: number }) => void;
 
 export interface Database {
   readonly kind: 'pglite' | 'postgres';
@@ -33,6 +37,14 @@ export interface Database {
   readonly pglite?: PGlite;
 }
 
+/** Prisma's query log is off by default (it costs on every statement); only a listener turns it on. */
+function createPrismaClient(adapter: SqlMigrationAwareDriverAdapterFactory, onQuery: QueryListener | undefined): PrismaClient {
+  if (!onQuery) return new PrismaClient({ adapter });
+  const prisma = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
+  prisma.$on('query', (event) => onQuery({ sql: event.query, durationMs: event.duration }));
+  return prisma;
+}
+
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
     const adapterFactory = new PrismaPg({
@@ -40,7 +52,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       max: options.poolSize ?? 10,
       connectionTimeoutMillis: 5_000,
     });
-    const prisma = new PrismaClient({ adapter: adapterFactory });
+    const prisma = createPrismaClient(adapterFactory, options.onQuery);
     return {
       kind: 'postgres',
       prisma,
@@ -62,7 +74,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
   });
   const adapterFactory = new PrismaPGlite(pglite);
-  const prisma = new PrismaClient({ adapter: adapterFactory });
+  const prisma = createPrismaClient(adapterFactory, options.onQuery);
   return {
     kind: 'pglite',
     prisma,
