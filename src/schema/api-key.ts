@@ -1,5 +1,6 @@
 import { scopedAppId } from '../context.js';
 import { NotFoundError, ValidationError } from '../errors.js';
+import { rowId } from '../services/validation.js';
 import { builder } from './builder.js';
 
 const ApiKeyRole = builder.enumType('ApiKeyRole', {
@@ -11,7 +12,9 @@ const ApiKeyRole = builder.enumType('ApiKeyRole', {
 
 export const ApiKeyNode = builder.prismaNode('ApiKey', {
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id, appId: scopedAppId(ctx) }),
+  // an id that finds nothing (another tenant's, a deleted row's) resolves node(id) to null
+  nullable: true,
+  findUnique: (id, ctx) => ({ id: rowId(id), appId: scopedAppId(ctx) }),
   authScopes: { serverKey: true },
   fields: (t) => ({
     name: t.exposeString('name'),

@@ -1,18 +1,23 @@
-import { callerAppId, scopedAppId } from '../context.js';
+import { callerAppId, NO_APP, scopedAppId } from '../context.js';
 import { ValidationError } from '../errors.js';
 import { builder } from './builder.js';
 
 export const AppRef = builder.prismaNode('App', {
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: callerAppId(ctx) === id ? id : scopedAppId(ctx) }),
-  authScopes: { serverKey: true, player: true },
+  // an id that finds nothing (another tenant's, a deleted row's) resolves node(id) to null
+  nullable: true,
+  // Only the caller's own app resolves; any other id (another tenant's) finds nothing.
+  findUnique: (id, ctx) => ({ id: callerAppId(ctx) === id ? id : NO_APP }),
+  // admin: the operator reads the app it just created (createApp payload); it has no
+  // app of its own, so `app` and `node` give it nothing.
+  authScopes: { serverKey: true, player: true, admin: true },
   fields: (t) => ({
     name: t.exposeString('name'),
-    rateLimitPerMinute: t.exposeInt('rateLimitPerMinute', { authScopes: { serverKey: true } }),
+    rateLimitPerMinute: t.exposeInt('rateLimitPerMinute', { authScopes: { serverKey: true, admin: true } }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    playerTokenJwksUrl: t.exposeString('playerTokenJwksUrl', { nullable: true, authScopes: { serverKey: true } }),
+    playerTokenJwksUrl: t.exposeString('playerTokenJwksUrl', { nullable: true, authScopes: { serverKey: true, admin: true } }),
     playerTokenHmacSecretSet: t.boolean({
-      authScopes: { serverKey: true },
+      authScopes: { serverKey: true, admin: true },
       select: { playerTokenHmacKey: true },
       resolve: (app) => app.playerTokenHmacKey !== null,
     }),

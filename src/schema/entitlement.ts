@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { callerPlayerId, scopedAppId } from '../context.js';
+import { rowId } from '../services/validation.js';
 import { builder } from './builder.js';
 
 const EntitlementKindEnum = builder.enumType('EntitlementKind', {
@@ -12,9 +13,11 @@ const EntitlementKindEnum = builder.enumType('EntitlementKind', {
 
 builder.prismaNode('Entitlement', {
   id: { field: 'id' },
+  // an id that finds nothing (another tenant's, a deleted row's) resolves node(id) to null
+  nullable: true,
   findUnique: (id, ctx) => {
     const player = callerPlayerId(ctx);
-    return { id, appId: scopedAppId(ctx), ...(player === null ? {} : { playerId: player }) };
+    return { id: rowId(id), appId: scopedAppId(ctx), ...(player === null ? {} : { playerId: player }) };
   },
   authScopes: { serverKey: true, player: true },
   fields: (t) => ({

@@ -1,5 +1,6 @@
 import { callerPlayerId, scopedAppId, type Context } from '../context.js';
 import { NotFoundError, ValidationError } from '../errors.js';
+import { rowId } from '../services/validation.js';
 import { builder } from './builder.js';
 import { StoreEnum, StoreEnvironmentEnum } from './store-account.js';
 import { ProductTypeEnum } from './product.js';
@@ -37,7 +38,9 @@ const ownOrderFilter = (ctx: Context) => {
 
 export const OrderNode = builder.prismaNode('Order', {
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id, appId: scopedAppId(ctx), ...ownOrderFilter(ctx) }),
+  // an id that finds nothing (another tenant's, a deleted row's) resolves node(id) to null
+  nullable: true,
+  findUnique: (id, ctx) => ({ id: rowId(id), appId: scopedAppId(ctx), ...ownOrderFilter(ctx) }),
   authScopes: { serverKey: true, player: true },
   fields: (t) => ({
     store: t.expose('store', { type: StoreEnum }),

@@ -1,6 +1,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { scopedAppId } from '../context.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { rowId } from '../services/validation.js';
 import { builder } from './builder.js';
 import { StoreEnum } from './store-account.js';
 
@@ -27,7 +28,9 @@ const RevenueTier = builder.objectRef<{ minBeans: string; ratePercent: number }>
 
 export const ProductNode = builder.prismaNode('Product', {
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id, appId: scopedAppId(ctx) }),
+  // an id that finds nothing (another tenant's, a deleted row's) resolves node(id) to null
+  nullable: true,
+  findUnique: (id, ctx) => ({ id: rowId(id), appId: scopedAppId(ctx) }),
   authScopes: { serverKey: true, player: true },
   fields: (t) => ({
     store: t.expose('store', { type: StoreEnum }),

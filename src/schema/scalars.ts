@@ -11,17 +11,27 @@ builder.scalarType('DateTime', {
   },
 });
 
+// Every BigInt is stored in a PostgreSQL bigint (int8); a larger value must be refused
+// here with a clear message, not by the database as an unexpected error.
+const INT8_MIN = -(2n ** 63n);
+const INT8_MAX = 2n ** 63n - 1n;
+
+function parseBigInt(text: string): bigint {
+  if (!/^-?\d+$/.test(text)) throw new GraphQLError('BigInt must be an integer or a string of digits');
+  const value = BigInt(text);
+  if (value < INT8_MIN || value > INT8_MAX) throw new GraphQLError(`BigInt must be between ${INT8_MIN} and ${INT8_MAX}`);
+  return value;
+}
+
 builder.scalarType('BigInt', {
-  description: 'An integer of any size, as a decimal string (money is always minor units).',
+  description: 'A 64-bit integer, as a decimal string (money is always minor units).',
   serialize: (value) => BigInt(value as bigint | number | string).toString(),
   parseValue: (value) => {
-    if ((typeof value !== 'string' && typeof value !== 'number') || !/^-?\d+$/.test(String(value))) {
-      throw new GraphQLError('BigInt must be an integer or a string of digits');
-    }
-    return BigInt(value);
+    if (typeof value !== 'string' && typeof value !== 'number') throw new GraphQLError('BigInt must be an integer or a string of digits');
+    return parseBigInt(String(value));
   },
   parseLiteral: (ast) => {
-    if ((ast.kind === Kind.STRING || ast.kind === Kind.INT) && /^-?\d+$/.test(ast.value)) return BigInt(ast.value);
+    if (ast.kind === Kind.STRING || ast.kind === Kind.INT) return parseBigInt(ast.value);
     throw new GraphQLError('BigInt must be an integer or a string of digits');
   },
 });

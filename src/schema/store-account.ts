@@ -1,6 +1,7 @@
 import { scopedAppId } from '../context.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { StoreAccountInput } from '../services/store-accounts.js';
+import { rowId } from '../services/validation.js';
 import { builder } from './builder.js';
 
 export const StoreEnum = builder.enumType('Store', { values: ['HUAWEI', 'NOWGG', 'HUYA'] as const });
@@ -8,7 +9,9 @@ export const StoreEnvironmentEnum = builder.enumType('StoreEnvironment', { value
 
 export const StoreAccountNode = builder.prismaNode('StoreAccount', {
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id, appId: scopedAppId(ctx) }),
+  // an id that finds nothing (another tenant's, a deleted row's) resolves node(id) to null
+  nullable: true,
+  findUnique: (id, ctx) => ({ id: rowId(id), appId: scopedAppId(ctx) }),
   authScopes: { serverKey: true },
   description: 'Store credentials for one environment. Secrets are write-only.',
   fields: (t) => ({
@@ -162,12 +165,15 @@ builder.mutationField('updateStoreAccount', (t) =>
     errors: { types: [ValidationError, NotFoundError], union: { name: 'UpdateStoreAccountResult' } },
     args: { input: t.arg({ type: UpdateStoreAccountInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const storeFields = input.huawei ?? input.nowgg ?? input.huya;
+      const storeGiven = input.huawei != null || input.nowgg != null || input.huya != null;
+      // the service checks that the fields given are for the account's own store
+      const storeFields = storeGiven ? pickStore(input) : null;
       const updated = await ctx.services.storeAccounts.update(scopedAppId(ctx), input.id.id, {
         ...(input.name != null ? { name: input.name } : {}),
         ...(input.apiBaseUrl !== undefined ? { apiBaseUrl: input.apiBaseUrl } : {}),
         ...(input.trustedRootsPem !== undefined ? { trustedRootsPem: input.trustedRootsPem } : {}),
-        ...splitStoreFields(storeFields as Record<string, unknown> | null | undefined),
+        ...(storeFields ? { store: storeFields.store } : {}),
+        ...splitStoreFields(storeFields?.fields),
       });
       return { id: updated.id };
     },

@@ -5,7 +5,7 @@ import type { ApiKey, App } from '../generated/prisma/client.js';
 import { generateApiKey, type Authenticator } from '../auth.js';
 import { randomToken, type SecretBox } from '../crypto.js';
 import { NotFoundError } from '../errors.js';
-import { parseInput } from './validation.js';
+import { parseInput, rowId } from './validation.js';
 
 const appNameSchema = z.string().trim().min(1).max(100);
 
@@ -53,6 +53,9 @@ export class AppsService {
       input,
       'API key',
     );
+    // the CLI passes any --app; a missing app deserves a clear answer, not a foreign-key error
+    const app = await this.prisma.app.findUnique({ where: { id: rowId(appId) }, select: { id: true } });
+    if (!app) throw new NotFoundError('App');
     const generated = generateApiKey(role);
     const apiKey = await this.prisma.apiKey.create({
       data: { appId, role, name, prefix: generated.prefix, hash: generated.hash },
@@ -61,7 +64,7 @@ export class AppsService {
   }
 
   async revokeApiKey(appId: string, keyId: string): Promise<ApiKey> {
-    const key = await this.prisma.apiKey.findFirst({ where: { id: keyId, appId } });
+    const key = await this.prisma.apiKey.findFirst({ where: { id: rowId(keyId), appId } });
     if (!key) throw new NotFoundError('API key');
     const revoked = key.revokedAt
       ? key

@@ -3,6 +3,7 @@ import type { PrismaClient } from '../db.js';
 import type { Order } from '../generated/prisma/client.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { Fulfilment } from '../fulfilment/fulfilment.js';
+import { rowId } from './validation.js';
 
 export class OrdersService {
   constructor(
@@ -11,12 +12,12 @@ export class OrdersService {
   ) {}
 
   get(query: Record<string, unknown>, appId: string, id: string, playerId: string | null) {
-    return this.prisma.order.findFirst({ ...query, where: { id, appId, ...(playerId ? { playerId } : {}) } });
+    return this.prisma.order.findFirst({ ...query, where: { id: rowId(id), appId, ...(playerId !== null ? { playerId } : {}) } });
   }
 
   /** The client finished the purchase at the store: DELIVERED → FINISHED. Idempotent. */
   async confirmClientFinish(appId: string, orderId: string, playerId: string | null): Promise<Order> {
-    const order = await this.prisma.order.findFirst({ where: { id: orderId, appId, ...(playerId ? { playerId } : {}) } });
+    const order = await this.prisma.order.findFirst({ where: { id: rowId(orderId), appId, ...(playerId !== null ? { playerId } : {}) } });
     if (!order) throw new NotFoundError('Order');
     if (order.status === 'AWAITING_PRODUCT' || order.status === 'REVOKED') {
       throw new ValidationError(`An order in status ${order.status} cannot be finished`, [

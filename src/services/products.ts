@@ -7,7 +7,7 @@ import type { ProductType, Store } from '../generated/prisma/enums.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { Fulfilment } from '../fulfilment/fulfilment.js';
 import { RevenueTiersSchema, TimeLimitedConfigSchema } from '../providers/huya/index.js';
-import { parseInput } from './validation.js';
+import { isUniqueViolation, parseInput, rowId } from './validation.js';
 
 export interface ProductInput {
   store: Store;
@@ -65,7 +65,7 @@ export class ProductsService {
   ) {}
 
   get(query: Record<string, unknown>, appId: string, id: string) {
-    return this.prisma.product.findFirst({ ...query, where: { id, appId } });
+    return this.prisma.product.findFirst({ ...query, where: { id: rowId(id), appId } });
   }
 
   async create(appId: string, input: ProductInput): Promise<Product> {
@@ -84,14 +84,14 @@ export class ProductsService {
         ...(p.revenueTiers ? { revenueTiers: toJsonTiers(p.revenueTiers) } : {}),
         monthlyCap: p.monthlyCap ?? null,
       },
-    });
+    }).catch(raceLost);
     await this.fulfilment.deliverAwaitingOrders(product);
     return product;
   }
 
   /** Updates a product. Store, store product id and type are fixed once orders exist. */
   async update(appId: string, id: string, input: Partial<ProductInput>): Promise<Product> {
-    const existing = await this.prisma.product.findFirst({ where: { id, appId } });
+    const existing = await this.prisma.product.findFirst({ where: { id: rowId(id), appId } });
     if (!existing) throw new NotFoundError('Product');
     const merged = {
       store: existing.store,
@@ -132,7 +132,7 @@ export class ProductsService {
         revenueTiers: p.revenueTiers ? toJsonTiers(p.revenueTiers) : Prisma.DbNull,
         monthlyCap: p.monthlyCap ?? null,
       },
-    });
+    }).catch(raceLost);
     // A new store product id or new levels may make waiting orders deliverable.
     if (p.storeProductId !== existing.storeProductId || input.timeLevels !== undefined) {
       await this.fulfilment.deliverAwaitingOrders(product);
@@ -142,7 +142,7 @@ export class ProductsService {
 
   /** Deletes a product that nothing refers to; products with orders are kept for audit. */
   async delete(appId: string, id: string): Promise<Product> {
-    const existing = await this.prisma.product.findFirst({ where: { id, appId } });
+    const existing = await this.prisma.product.findFirst({ where: { id: rowId(id), appId } });
     if (!existing) throw new NotFoundError('Product');
     const used = await this.prisma.order.count({ where: { productId: id } });
     if (used > 0) throw new ConflictError('This product has orders and cannot be deleted');
@@ -161,4 +161,14 @@ export class ProductsService {
       ]);
     }
   }
+}
+
+/** Two requests raced past #assertUnique for the same sku or store product id; the index decided. */
+function raceLost(err: unknown): never {
+  if (isUniqueViolation(err)) {
+    throw new ValidationError('A product with this sku or storeProductId already exists for this store', [
+      { path: 'sku', message: 'sku and storeProductId must be unique per store' },
+    ]);
+  }
+  throw err;
 }

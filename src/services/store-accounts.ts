@@ -8,7 +8,8 @@ import type { SecretBox } from '../crypto.js';
 import { NotFoundError, StoreAccountError, ValidationError } from '../errors.js';
 import type { StoreAccountConfig } from '../providers/types.js';
 import { providerFor } from '../providers/registry.js';
-import { parseInput } from './validation.js';
+import { parseTrustedRootsPem } from '../providers/huawei/roots.js';
+import { isUniqueViolation, isUuid, parseInput, rowId } from './validation.js';
 
 export interface StoreAccountInput {
   store: Store;
@@ -47,7 +48,7 @@ export class StoreAccountsService {
   }
 
   get(query: Record<string, unknown>, appId: string, id: string) {
-    return this.prisma.storeAccount.findFirst({ ...query, where: { id, appId } });
+    return this.prisma.storeAccount.findFirst({ ...query, where: { id: rowId(id), appId } });
   }
 
   async create(appId: string, input: StoreAccountInput): Promise<StoreAccount> {
@@ -55,10 +56,9 @@ export class StoreAccountsService {
     const module = providerFor(input.store);
     const settings = parseInput(module.settingsSchema, defined(input.settings), `${input.store} settings`);
     const secrets = parseInput(module.secretsSchema, defined(input.secrets), `${input.store} secrets`);
-    if (input.trustedRootsPem && input.environment === 'PRODUCTION') {
-      throw parseInputError('trustedRootsPem', 'extra trusted roots are for SANDBOX accounts only; production pins the store root');
-    }
-    return this.prisma.storeAccount.create({
+    assertTrustedRootsAllowed(common.trustedRootsPem, input.store, input.environment);
+    await this.#assertNameFree(appId, input.store, input.environment, common.name, null);
+    return this.#uniqueNameGuard(this.prisma.storeAccount.create({
       data: {
         appId,
         store: input.store,
@@ -69,13 +69,21 @@ export class StoreAccountsService {
         settings: settings as object,
         sealedSecrets: this.box.sealJson(secrets),
       },
-    });
+    }));
   }
 
   /** Updates settings; secrets given replace those stored, secrets omitted are kept. */
-  async update(appId: string, id: string, input: Partial<Omit<StoreAccountInput, 'store' | 'environment'>>): Promise<StoreAccount> {
-    const existing = await this.prisma.storeAccount.findFirst({ where: { id, appId } });
+  async update(
+    appId: string,
+    id: string,
+    input: Partial<Omit<StoreAccountInput, 'environment'>>,
+  ): Promise<StoreAccount> {
+    const existing = await this.prisma.storeAccount.findFirst({ where: { id: rowId(id), appId } });
     if (!existing) throw new NotFoundError('Store account');
+    if (input.store !== undefined && input.store !== existing.store) {
+      // Another store's fields would be dropped silently by this store's schemas.
+      throw parseInputError(input.store.toLowerCase(), `this is a ${existing.store} account; give ${existing.store.toLowerCase()} fields`);
+    }
     const module = providerFor(existing.store);
     const common = parseInput(commonSchema.partial(), input, 'store account');
     const settings = parseInput(
@@ -88,12 +96,11 @@ export class StoreAccountsService {
       { ...this.box.openJson<Record<string, unknown>>(existing.sealedSecrets), ...defined(input.secrets ?? {}) },
       `${existing.store} secrets`,
     );
-    if (common.trustedRootsPem && existing.environment === 'PRODUCTION') {
-      throw parseInputError('trustedRootsPem', 'extra trusted roots are for SANDBOX accounts only; production pins the store root');
-    }
-    this.#cache.delete(id);
-    return this.prisma.storeAccount.update({
-      where: { id },
+    assertTrustedRootsAllowed(common.trustedRootsPem, existing.store, existing.environment);
+    if (common.name !== undefined) await this.#assertNameFree(appId, existing.store, existing.environment, common.name, existing.id);
+    this.#cache.delete(existing.id);
+    return this.#uniqueNameGuard(this.prisma.storeAccount.update({
+      where: { id: existing.id },
       data: {
         ...(common.name !== undefined ? { name: common.name } : {}),
         ...(common.apiBaseUrl !== undefined ? { apiBaseUrl: common.apiBaseUrl } : {}),
@@ -101,7 +108,26 @@ export class StoreAccountsService {
         settings: settings as object,
         sealedSecrets: this.box.sealJson(secrets),
       },
+    }));
+  }
+
+  /** A friendlier refusal than the unique index's for the common, non-racing case. */
+  async #assertNameFree(appId: string, store: Store, environment: StoreEnvironment, name: string, exceptId: string | null) {
+    const clash = await this.prisma.storeAccount.findFirst({
+      where: { appId, store, environment, name, ...(exceptId ? { NOT: { id: exceptId } } : {}) },
+      select: { id: true },
     });
+    if (clash) throw duplicateNameError(store, environment);
+  }
+
+  /** Two requests racing for one name: the unique index decides; the loser gets the typed error. */
+  async #uniqueNameGuard(write: Promise<StoreAccount>): Promise<StoreAccount> {
+    try {
+      return await write;
+    } catch (err) {
+      if (isUniqueViolation(err)) throw duplicateNameError();
+      throw err;
+    }
   }
 
   /** The names of the secrets set on an account (never their values). */
@@ -113,7 +139,7 @@ export class StoreAccountsService {
   async config(appId: string, id: string): Promise<StoreAccountConfig> {
     const cached = this.#cache.get(id);
     if (cached && cached.until > Date.now() && cached.config.appId === appId) return cached.config;
-    const row = await this.prisma.storeAccount.findFirst({ where: { id, appId } });
+    const row = await this.prisma.storeAccount.findFirst({ where: { id: rowId(id), appId } });
     if (!row) throw new StoreAccountError('STORE_ACCOUNT_NOT_FOUND', 'No such store account for this app');
     const config = this.#toConfig(row);
     this.#cache.set(id, { config, until: Date.now() + 5_000 });
@@ -147,7 +173,7 @@ export class StoreAccountsService {
 
   /** For store callbacks that name the account in the URL (no API key): any app. */
   async configById(id: string): Promise<StoreAccountConfig | null> {
-    if (!z.uuid().safeParse(id).success) return null;
+    if (!isUuid(id)) return null;
     const row = await this.prisma.storeAccount.findUnique({ where: { id } });
     return row ? this.#toConfig(row) : null;
   }
@@ -164,6 +190,20 @@ export class StoreAccountsService {
       trustedRootsPem: row.trustedRootsPem,
     };
   }
+}
+
+function duplicateNameError(store?: Store, environment?: StoreEnvironment): ValidationError {
+  const scope = store && environment ? `${store} ${environment} ` : '';
+  return parseInputError('name', `this app already has a ${scope}store account with this name`);
+}
+
+function assertTrustedRootsAllowed(pem: string | null | undefined, store: Store, environment: StoreEnvironment): void {
+  if (!pem) return;
+  if (store !== 'HUAWEI') throw parseInputError('trustedRootsPem', 'extra trusted roots apply to HUAWEI accounts only');
+  if (environment === 'PRODUCTION') {
+    throw parseInputError('trustedRootsPem', 'extra trusted roots are for SANDBOX accounts only; production pins the store root');
+  }
+  parseTrustedRootsPem(pem); // certificates that cannot be parsed are refused now, not at the first purchase
 }
 
 function parseInputError(path: string, message: string): ValidationError {
