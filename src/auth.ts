@@ -1,6 +1,6 @@
 // Who is calling: operator (admin token), an app's server key, or an app's client key
 // acting for one player (player token). Keys are looked up by SHA-256 hash.
-import { createRemoteJWKSet, decodeJwt, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, decodeJwt, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { PrismaClient } from './db.js';
 import { constantTimeEqual, randomToken, sha256Hex, type SecretBox } from './crypto.js';
 import { AppError } from './errors.js';
@@ -15,6 +15,8 @@ export const SERVER_KEY_PREFIX = 'zd_sk_';
 export const CLIENT_KEY_PREFIX = 'zd_pk_';
 export const PLAYER_TOKEN_ISSUER = 'zerodrop';
 export const playerTokenAudience = (appId: string) => `zerodrop:app:${appId}`;
+/** The longest player id a token may carry (the same bound createPlayerToken applies). */
+export const MAX_PLAYER_ID_LENGTH = 200;
 
 /** A request that cannot be authenticated: answered 401 before GraphQL runs. */
 export class AuthenticationError extends AppError {
@@ -31,6 +33,18 @@ export function generateApiKey(role: 'SERVER' | 'CLIENT'): { key: string; prefix
 interface CachedKey {
   caller: Exclude<Caller, { kind: 'anonymous' } | { kind: 'admin' }>;
   until: number;
+}
+
+/**
+ * The player a verified token names. An empty or oversized subject is refused: an empty
+ * player id would read as "no player" to code that tests it for truthiness.
+ */
+function playerIdOf(payload: JWTPayload): string {
+  const sub = payload.sub;
+  if (typeof sub !== 'string' || sub.trim() === '' || sub.length > MAX_PLAYER_ID_LENGTH) {
+    throw new AuthenticationError(`Invalid player token: sub must name the player (1..${MAX_PLAYER_ID_LENGTH} characters)`);
+  }
+  return sub;
 }
 
 /** Extra player-token verifiers a store may contribute (Huya's SDK JWT). */
@@ -131,34 +145,41 @@ export class Authenticator {
       select: { playerTokenSecret: true, playerTokenHmacKey: true, playerTokenJwksUrl: true },
     });
     const options = { audience, requiredClaims: ['exp', 'sub'] };
+    const reasonOf = (err: unknown) => (err instanceof Error ? err.message : 'verification failed');
+    /** Why the app's own HMAC secret refused the token, reported if nothing else accepts it. */
+    let hmacRefusal: string | null = null;
     try {
       if (claims.iss === PLAYER_TOKEN_ISSUER) {
         const secret = new TextEncoder().encode(this.#box.open(app.playerTokenSecret));
         const { payload } = await jwtVerify(token, secret, { ...options, issuer: PLAYER_TOKEN_ISSUER, algorithms: ['HS256'] });
-        return payload.sub as string;
+        return playerIdOf(payload);
       }
       if (claims.aud !== undefined) {
         if (app.playerTokenHmacKey) {
           const secret = new TextEncoder().encode(this.#box.open(app.playerTokenHmacKey));
-          const verified = await jwtVerify(token, secret, { ...options, algorithms: ['HS256'] }).catch(() => null);
-          if (verified) return verified.payload.sub as string;
+          const verified = await jwtVerify(token, secret, { ...options, algorithms: ['HS256'] }).catch((err: unknown) => {
+            hmacRefusal = reasonOf(err);
+            return null;
+          });
+          if (verified) return playerIdOf(verified.payload);
         }
         if (app.playerTokenJwksUrl) {
           const { payload } = await jwtVerify(token, this.#jwksFor(app.playerTokenJwksUrl), {
             ...options,
             algorithms: ['RS256', 'ES256', 'EdDSA'],
           });
-          return payload.sub as string;
+          return playerIdOf(payload);
         }
       }
     } catch (err) {
-      throw new AuthenticationError(`Invalid player token: ${err instanceof Error ? err.message : 'verification failed'}`);
+      if (err instanceof AuthenticationError) throw err;
+      throw new AuthenticationError(`Invalid player token: ${reasonOf(err)}`);
     }
     for (const verifier of this.#extraVerifiers) {
       const playerId = await verifier(appId, token).catch(() => null);
-      if (playerId) return playerId;
+      if (playerId) return playerIdOf({ sub: playerId });
     }
-    throw new AuthenticationError('Invalid player token');
+    throw new AuthenticationError(`Invalid player token${hmacRefusal ? `: ${hmacRefusal}` : ''}`);
   }
 
   #jwksFor(url: string): JWTVerifyGetKey {
