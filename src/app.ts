@@ -75,7 +75,10 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
     const applied = await db.migrate();
     if (applied.length > 0) logger.info({ applied }, 'applied database migrations');
   }
-  const { key } = loadMasterKey(env.ZERODROP_MASTER_KEY, env.DATA_DIR);
+  const { key, generated } = loadMasterKey(env.ZERODROP_MASTER_KEY, env.DATA_DIR);
+  if (generated) {
+    logger.warn({ dataDir: env.DATA_DIR }, 'generated a development master key in DATA_DIR/master.key; set ZERODROP_MASTER_KEY in production');
+  }
   const box = new SecretBox(key);
   const pubsub = createPubSubHandle(env.REDIS_URL);
   const rateRedis = env.REDIS_URL ? new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : null;
@@ -153,6 +156,9 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
     },
     context: ({ caller, requestId }) => contextFor(caller as Caller, requestId as string),
     maskedErrors: {
+      // Never attach the original error (message, stack) to a response, whatever
+      // NODE_ENV says; unexpected errors are logged with their stack instead.
+      isDev: false,
       maskError: (error, message, isDev) => {
         const original = error instanceof GraphQLError ? error.originalError : error;
         if (original instanceof AppError) {
@@ -165,7 +171,9 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
         return defaultMaskError(error, message, isDev);
       },
     },
-    plugins: [armor(), useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'content-type'] })],
+    // Requests a browser sends cross-site without a preflight (GET, form and text/plain
+    // POSTs) need the x-graphql-yoga-csrf header; JSON POSTs pass, being preflighted.
+    plugins: [...armor(), useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] })],
   });
 
   const startWorker = options.startWorker ?? env.WORKER_ENABLED;
@@ -202,7 +210,7 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
     try {
       if (path === '/graphql') response = await handleGraphql(request, requestId);
       else if (path === '/health') response = health();
-      else if (path === '/ready') response = await ready(db, pubsub, Boolean(env.REDIS_URL));
+      else if (path === '/ready') response = await ready(db, pubsub, Boolean(env.REDIS_URL), logger);
       else if (path.startsWith('/webhooks/')) response = await routeWebhook(request, path, { services, logger, requestId });
       else if (path === '/dashboard' || path.startsWith('/dashboard/')) response = dashboard(request, path);
       else response = graphqlErrorResponse(404, 'NOT_FOUND', `No route for ${path}`);

@@ -6,10 +6,31 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/**
+ * A whole number written as decimal digits. Stricter than z.coerce.number(), which
+ * would read " " as 0 (PORT=" " → a random port) and "0x10" as 16.
+ */
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const isTimeZone = (zone: string): boolean => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().min(1).default('0.0.0.0'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  PORT: int(0, 65535).default(4000),
   /** The URL users reach this server at; printed in start-up hints and webhook URLs. */
   PUBLIC_URL: z.url().optional(),
   /** Embedded PGlite data and the generated dev master key live here. */
@@ -18,7 +39,7 @@ const envSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
-  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  DATABASE_POOL_SIZE: int(1, 200).default(10),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
@@ -34,20 +55,23 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   GRAPHIQL: bool.default(true),
   /** Default per-key request budget per minute (an app may set its own). */
-  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  RATE_LIMIT_PER_MINUTE: int(1).default(600),
   WORKER_ENABLED: bool.default(true),
-  WORKER_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
-  STORE_HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
-  PLAYER_TOKEN_MAX_TTL_SECONDS: z.coerce.number().int().min(60).default(86_400),
-  HUYA_TIMESTAMP_WINDOW_SECONDS: z.coerce.number().int().min(1).default(300),
-  HUYA_TIME_ZONE: z.string().default('Asia/Shanghai'),
-  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  WORKER_POLL_MS: int(10, 60_000).default(1000),
+  WORKER_CONCURRENCY: int(1, 64).default(4),
+  STORE_HTTP_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  PLAYER_TOKEN_MAX_TTL_SECONDS: int(60).default(86_400),
+  HUYA_TIMESTAMP_WINDOW_SECONDS: int(1).default(300),
+  HUYA_TIME_ZONE: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai').default('Asia/Shanghai'),
+  SHUTDOWN_GRACE_MS: int(0).default(10_000),
   /** Chaos testing only: comma-separated failpoints that kill the process (see src/failpoints.ts). */
   ZERODROP_FAILPOINTS: z.string().default(''),
 });
 
 export type Env = z.infer<typeof envSchema>;
+
+/** Every variable loadEnv reads (docs/operations.md documents each; a test checks it). */
+export const envVariableNames = Object.keys(envSchema.shape) as (keyof Env)[];
 
 export class EnvError extends Error {}
 

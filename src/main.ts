@@ -30,7 +30,13 @@ async function main(): Promise<void> {
   const baseUrl = env.PUBLIC_URL ?? `http://localhost:${port}`;
   logger.info({ port, database: app.db.kind, redis: Boolean(env.REDIS_URL) }, `ZeroDrop listening on ${baseUrl}/graphql`);
 
-  if (env.CREATE_DEMO_APP) await ensureDemoApp(app, baseUrl, env.GRAPHIQL);
+  if (env.CREATE_DEMO_APP) {
+    // A convenience only: a database that is down or not migrated yet must not stop a
+    // server that /ready already reports as unavailable.
+    await ensureDemoApp(app, baseUrl, env.GRAPHIQL).catch((err: unknown) => {
+      logger.warn({ err }, 'could not check for or create the demo app');
+    });
+  }
 
   let stopping = false;
   const shutdown = async (signal: string) => {

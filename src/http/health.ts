@@ -1,4 +1,5 @@
 import type { Database } from '../db.js';
+import type { Logger } from '../logger.js';
 import type { PubSubHandle } from '../pubsub.js';
 import { json } from './json.js';
 
@@ -7,18 +8,33 @@ export function health(): Response {
   return json({ status: 'ok' });
 }
 
-/** Readiness: the database (and Redis, when configured) answer within a second. */
-export async function ready(db: Database, pubsub: PubSubHandle, redisConfigured: boolean): Promise<Response> {
-  const check = async (fn: () => Promise<void>) => {
+const CHECK_TIMEOUT_MS = 1000;
+
+/**
+ * Readiness: the database (and Redis, when configured) answer within a second. The
+ * answer says only which check failed; the reason (hosts, driver messages) goes to the
+ * log, since /ready is unauthenticated.
+ */
+export async function ready(db: Database, pubsub: PubSubHandle, redisConfigured: boolean, logger: Logger): Promise<Response> {
+  const check = async (name: string, fn: () => Promise<void>): Promise<'ok' | 'failed'> => {
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([fn(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 1000).unref())]);
+      await Promise.race([
+        fn(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+        }),
+      ]);
       return 'ok';
     } catch (err) {
-      return `failed: ${err instanceof Error ? err.message : String(err)}`;
+      logger.warn({ err, check: name }, 'readiness check failed');
+      return 'failed';
+    } finally {
+      clearTimeout(timer);
     }
   };
-  const checks: Record<string, string> = { database: await check(() => db.ping()) };
-  if (redisConfigured) checks.redis = await check(() => pubsub.ping());
+  const checks: Record<string, string> = { database: await check('database', () => db.ping()) };
+  if (redisConfigured) checks.redis = await check('redis', () => pubsub.ping());
   const ok = Object.values(checks).every((v) => v === 'ok');
   return json({ status: ok ? 'ready' : 'unavailable', checks }, ok ? 200 : 503);
 }
