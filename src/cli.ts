@@ -1,5 +1,7 @@
 // `npx zerodrop <command>`: database migrations and tenant administration from a shell.
 import { parseArgs } from 'node:util';
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { loadEnv } from './env.js';
 import { openDatabase } from './db.js';
 import { createMigration, migrationStatus } from './db/migrate.js';
@@ -21,9 +23,61 @@ Commands:
   keys:revoke --app <id> --key <keyId>
                                    revoke an API key
 
-Reads the same environment as the server (DATABASE_URL, DATA_DIR, ZERODROP_MASTER_KEY).`;
+Reads the same environment as the server (DATABASE_URL, DATA_DIR, ZERODROP_MASTER_KEY,
+MIGRATE_ON_START: admin commands first apply pending migrations unless it is false).`;
 
-async function run(argv: string[]): Promise<number> {
+/** Where the CLI writes: stdout for results (JSON), stderr for problems. */
+export interface CliOutput {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const consoleOutput: CliOutput = { out: (text) => console.log(text), err: (text) => console.error(text) };
+
+/** A command that needs the database, with its arguments checked. */
+type DatabaseCommand =
+  | { kind: 'migrate'; status: boolean }
+  | { kind: 'apps:create'; name: string }
+  | { kind: 'apps:list' }
+  | { kind: 'keys:create'; appId: string; role: 'SERVER' | 'CLIENT'; name: string }
+  | { kind: 'keys:revoke'; appId: string; keyId: string };
+
+interface CliValues {
+  name?: string | undefined;
+  app?: string | undefined;
+  role?: string | undefined;
+  key?: string | undefined;
+}
+
+/** Checks the command line before anything opens the database; null for an unknown command. */
+function parseDatabaseCommand(command: string, sub: string | undefined, values: CliValues): DatabaseCommand | null {
+  switch (command) {
+    case 'migrate':
+      if (sub && sub !== 'deploy' && sub !== 'status') throw new Error(`unknown migrate subcommand ${sub}`);
+      return { kind: 'migrate', status: sub === 'status' };
+    case 'apps:create':
+      return { kind: 'apps:create', name: values.name ?? '' };
+    case 'apps:list':
+      return { kind: 'apps:list' };
+    case 'keys:create': {
+      const role = values.role?.toUpperCase();
+      if (!values.app || (role !== 'SERVER' && role !== 'CLIENT')) throw new Error('keys:create needs --app <id> --role server|client');
+      return { kind: 'keys:create', appId: values.app, role, name: values.name ?? `${role.toLowerCase()} key` };
+    }
+    case 'keys:revoke':
+      if (!values.app || !values.key) throw new Error('keys:revoke needs --app <id> --key <keyId>');
+      return { kind: 'keys:revoke', appId: values.app, keyId: values.key };
+    default:
+      return null;
+  }
+}
+
+/** Runs one command; returns the process exit code. Errors are thrown, not printed. */
+export async function runCli(
+  argv: string[],
+  source: Record<string, string | undefined> = process.env,
+  output: CliOutput = consoleOutput,
+): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -37,68 +91,80 @@ async function run(argv: string[]): Promise<number> {
   });
   const [command, sub] = positionals;
   if (!command || values.help) {
-    console.log(usage);
+    output.out(usage);
     return command ? 0 : 1;
   }
   if (command === 'migrate:create') {
     if (!sub) throw new Error('migrate:create needs a name, e.g. `npm run db:migrate:create -- add_refunds`');
     const folder = await createMigration(sub);
-    console.log(folder ? `created ${folder}` : 'schema.prisma and the migrations agree; nothing to create');
+    output.out(folder ? `created ${folder}` : 'schema.prisma and the migrations agree; nothing to create');
     return 0;
   }
-  const env = loadEnv();
+  const parsed = parseDatabaseCommand(command, sub, values);
+  if (!parsed) {
+    output.err(`unknown command ${command}\n\n${usage}`);
+    return 1;
+  }
+
+  const env = loadEnv(source);
   const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, poolSize: 2 });
   try {
-    if (command === 'migrate') {
-      if (sub === 'status') {
+    if (parsed.kind === 'migrate') {
+      if (parsed.status) {
         const status = await migrationStatus(db.adapterFactory);
-        console.log(JSON.stringify(status, null, 2));
+        output.out(JSON.stringify(status, null, 2));
         return status.applied ? 0 : 1;
       }
-      if (sub && sub !== 'deploy') throw new Error(`unknown migrate subcommand ${sub}`);
       const applied = await db.migrate();
-      console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+      output.out(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
       return 0;
     }
-    await db.migrate();
+    if (env.MIGRATE_ON_START) await db.migrate();
     const box = new SecretBox(loadMasterKey(env.ZERODROP_MASTER_KEY, env.DATA_DIR).key);
     const apps = new AppsService(db.prisma, box, new Authenticator({ prisma: db.prisma, box, adminToken: undefined }));
-    switch (command) {
+    switch (parsed.kind) {
       case 'apps:create': {
-        const created = await apps.createApp({ name: values.name ?? '' }, env.RATE_LIMIT_PER_MINUTE);
-        console.log(JSON.stringify({ appId: created.app.id, serverKey: created.serverKey, clientKey: created.clientKey }, null, 2));
+        const created = await apps.createApp({ name: parsed.name }, env.RATE_LIMIT_PER_MINUTE);
+        output.out(JSON.stringify({ appId: created.app.id, serverKey: created.serverKey, clientKey: created.clientKey }, null, 2));
         return 0;
       }
       case 'apps:list': {
         const list = await db.prisma.app.findMany({ select: { id: true, name: true, createdAt: true }, orderBy: { createdAt: 'asc' } });
-        console.log(JSON.stringify(list, null, 2));
+        output.out(JSON.stringify(list, null, 2));
         return 0;
       }
       case 'keys:create': {
-        const role = values.role?.toUpperCase();
-        if (!values.app || (role !== 'SERVER' && role !== 'CLIENT')) throw new Error('keys:create needs --app <id> --role server|client');
-        const created = await apps.createApiKey(values.app, { role, name: values.name ?? `${role.toLowerCase()} key` });
-        console.log(JSON.stringify({ keyId: created.apiKey.id, key: created.secret }, null, 2));
+        const created = await apps.createApiKey(parsed.appId, { role: parsed.role, name: parsed.name });
+        output.out(JSON.stringify({ keyId: created.apiKey.id, key: created.secret }, null, 2));
         return 0;
       }
       case 'keys:revoke': {
-        if (!values.app || !values.key) throw new Error('keys:revoke needs --app <id> --key <keyId>');
-        const key = await apps.revokeApiKey(values.app, values.key);
-        console.log(JSON.stringify({ keyId: key.id, revokedAt: key.revokedAt }, null, 2));
+        const key = await apps.revokeApiKey(parsed.appId, parsed.keyId);
+        output.out(JSON.stringify({ keyId: key.id, revokedAt: key.revokedAt }, null, 2));
         return 0;
       }
-      default:
-        console.error(`unknown command ${command}\n\n${usage}`);
-        return 1;
     }
   } finally {
     await db.close();
   }
 }
 
-run(process.argv.slice(2))
-  .then((code) => process.exit(code))
-  .catch((err: unknown) => {
-    console.error(err instanceof AppError || err instanceof Error ? `error: ${err.message}` : err);
-    process.exit(1);
-  });
+/** True when this file is the program (bin/zerodrop.js, `tsx src/cli.ts`), not an import. */
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  runCli(process.argv.slice(2))
+    .then((code) => process.exit(code))
+    .catch((err: unknown) => {
+      console.error(err instanceof AppError || err instanceof Error ? `error: ${err.message}` : err);
+      process.exit(1);
+    });
+}

@@ -21,6 +21,13 @@ import type {
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const schemaPath = join(root, 'prisma/schema.prisma');
 export const migrationsDir = join(root, 'prisma/migrations');
+
+/** Where the schema and its migration history live (tests point these at a scratch copy). */
+export interface MigrationPaths {
+  schemaPath: string;
+  migrationsDir: string;
+}
+const projectPaths: MigrationPaths = { schemaPath, migrationsDir };
 const filters = { externalTables: [], externalEnums: [] };
 
 type EngineModule = typeof import('@prisma/schema-engine-wasm');
@@ -88,9 +95,10 @@ async function withEngine<T>(
   factory: SqlMigrationAwareDriverAdapterFactory,
   shadow: () => Promise<Adapter>,
   work: (engine: SchemaEngineInstance) => Promise<T>,
+  paths: MigrationPaths = projectPaths,
 ): Promise<T> {
   const { SchemaEngine } = await loadEngineModule();
-  const schema = await readFile(schemaPath, 'utf8');
+  const schema = await readFile(paths.schemaPath, 'utf8');
   const opened: Adapter[] = [];
   const track = async (connect: () => Promise<Adapter>) => {
     const adapter = await connect();
@@ -150,36 +158,43 @@ export async function migrationStatus(factory: SqlMigrationAwareDriverAdapterFac
  * SQL that takes the migration history to `schema.prisma`; empty when they agree.
  * Always computed on in-memory PGlite, so it needs no database of the user's.
  */
-export async function pendingSchemaSql(): Promise<string> {
+export async function pendingSchemaSql(paths: MigrationPaths = projectPaths): Promise<string> {
   const scratch = new PGlite();
-  const schema = await readFile(schemaPath, 'utf8');
-  const migrationsList = await readMigrations();
+  const schema = await readFile(paths.schemaPath, 'utf8');
+  const migrationsList = await readMigrations(paths.migrationsDir);
   try {
-    return await withEngine(new PrismaPGlite(scratch), inMemoryShadow, async (engine) => {
-      const out = await engine.diff({
-        from: { tag: 'migrations', ...migrationsList },
-        to: { tag: 'schemaDatamodel', files: [{ path: schemaPath, content: schema }] },
-        script: true,
-        exitCode: true,
-        filters,
-      });
-      return out.exitCode === 2 ? (out.stdout ?? '') : '';
-    });
+    return await withEngine(
+      new PrismaPGlite(scratch),
+      // The scratch database doubles as the shadow the migrations are replayed into: it is
+      // empty and nothing else uses it, and each in-memory PGlite costs seconds to create.
+      () => new PrismaPGlite(scratch).connect(),
+      async (engine) => {
+        const out = await engine.diff({
+          from: { tag: 'migrations', ...migrationsList },
+          to: { tag: 'schemaDatamodel', files: [{ path: paths.schemaPath, content: schema }] },
+          script: true,
+          exitCode: true,
+          filters,
+        });
+        return out.exitCode === 2 ? (out.stdout ?? '') : '';
+      },
+      paths,
+    );
   } finally {
     await scratch.close();
   }
 }
 
 /** Writes prisma/migrations/<timestamp>_<name>/migration.sql; returns its folder, or null if nothing changed. */
-export async function createMigration(name: string, now = new Date()): Promise<string | null> {
+export async function createMigration(name: string, now = new Date(), paths: MigrationPaths = projectPaths): Promise<string | null> {
   if (!/^[a-z0-9_]+$/.test(name)) throw new Error('migration name must be snake_case: [a-z0-9_]+');
-  const sql = await pendingSchemaSql();
+  const sql = await pendingSchemaSql(paths);
   if (!sql.trim()) return null;
   const stamp = now.toISOString().replace(/\D/g, '').slice(0, 14);
-  const folder = join(migrationsDir, `${stamp}_${name}`);
+  const folder = join(paths.migrationsDir, `${stamp}_${name}`);
   await mkdir(folder, { recursive: true });
   await writeFile(join(folder, 'migration.sql'), sql);
-  const lock = join(migrationsDir, 'migration_lock.toml');
+  const lock = join(paths.migrationsDir, 'migration_lock.toml');
   if (!existsSync(lock)) {
     await writeFile(
       lock,
