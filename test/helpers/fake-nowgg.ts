@@ -100,6 +100,10 @@ export class FakeNowgg {
 
   static async start(options: { paymentsApiKey?: string } = {}): Promise<FakeNowgg> {
     const server = createServer();
+    // Node's default 5 s keep-alive lets the fake close an idle socket just as our client
+    // reuses it (timers run late while PGlite holds the event loop), failing a request
+    // with "fetch failed". now.gg's servers keep connections far longer.
+    server.keepAliveTimeout = 65_000;
     const fake = new FakeNowgg(server, options.paymentsApiKey ?? `pk_${randomBytes(12).toString('hex')}`);
     server.on('connection', (socket) => {
       fake.#sockets.add(socket);
