@@ -131,14 +131,22 @@ describe('task worker', () => {
   it('retakes a task whose worker died holding the lease, and marks tasks DEAD after maxAttempts', async () => {
     const prisma = t.app.db.prisma;
     await prisma.$transaction((tx) => enqueueTask(tx, { appId: null, kind: 'test.crash', dedupeKey: 'crash:1', payload: {}, maxAttempts: 3 }));
-    // A worker that claims and then "dies": its lease is held (short lease so it expires).
-    const dying = new TaskWorker({ prisma, logger: silent, leaseMs: 50, kinds: { 'test.crash': { handler: () => new Promise(() => {}) } } });
+    // A worker that claims and then "dies": its lease is held until it expires.
+    let claimed!: () => void;
+    const claimedSignal = new Promise<void>((resolve) => (claimed = resolve));
+    const dying = new TaskWorker({
+      prisma,
+      logger: silent,
+      leaseMs: 1500,
+      kinds: { 'test.crash': { handler: () => (claimed(), new Promise(() => {})) } },
+    });
+    const leaseTakenAt = Date.now();
     void dying.runOnce();
-    await new Promise((r) => setTimeout(r, 30));
+    await claimedSignal;
     let ran = 0;
     const healthy = new TaskWorker({ prisma, logger: silent, kinds: { 'test.crash': { handler: async () => void ran++ } } });
-    expect(await healthy.runOnce()).toBe(0); // lease still held
-    await new Promise((r) => setTimeout(r, 80));
+    if (Date.now() - leaseTakenAt < 1000) expect(await healthy.runOnce()).toBe(0); // lease still held
+    await new Promise((r) => setTimeout(r, Math.max(0, leaseTakenAt + 1700 - Date.now())));
     expect(await healthy.runOnce()).toBe(1);
     expect(ran).toBe(1);
     expect((await prisma.task.findUniqueOrThrow({ where: { dedupeKey: 'crash:1' } })).status).toBe('DONE');
