@@ -64,6 +64,17 @@ function isDatabaseUnavailable(err: unknown): boolean {
   );
 }
 
+/** Calls `fn` at most once per `everyMs` (a client retrying every second must not flood the log). */
+function throttled<T>(everyMs: number, fn: (value: T) => void): (value: T) => void {
+  let last = -Infinity;
+  return (value) => {
+    const now = Date.now();
+    if (now - last < everyMs) return;
+    last = now;
+    fn(value);
+  };
+}
+
 export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp> {
   const { env } = options;
   const logger = options.logger ?? createLogger(env.LOG_LEVEL);
@@ -80,8 +91,10 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
     logger.warn({ dataDir: env.DATA_DIR }, 'generated a development master key in DATA_DIR/master.key; set ZERODROP_MASTER_KEY in production');
   }
   const box = new SecretBox(key);
-  const pubsub = createPubSubHandle(env.REDIS_URL);
+  const onRedisError = throttled(30_000, (err: Error) => logger.warn({ err }, 'Redis unavailable; reconnecting (/ready reports it)'));
+  const pubsub = createPubSubHandle(env.REDIS_URL, onRedisError);
   const rateRedis = env.REDIS_URL ? new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : null;
+  rateRedis?.on('error', onRedisError);
   const rateLimiter = new KeyRateLimiter(rateRedis);
   const auth = new Authenticator({ prisma: db.prisma, box, adminToken: env.ZERODROP_ADMIN_TOKEN });
 

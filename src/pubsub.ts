@@ -26,7 +26,11 @@ export interface PubSubHandle {
   close(): Promise<void>;
 }
 
-export function createPubSubHandle(redisUrl?: string): PubSubHandle {
+/**
+ * `onRedisError` receives the clients' connection errors (ioredis reconnects by itself;
+ * without a listener it prints every failed attempt to stderr).
+ */
+export function createPubSubHandle(redisUrl?: string, onRedisError: (err: Error) => void = () => {}): PubSubHandle {
   if (!redisUrl) {
     const pubsub = createPubSub<PubSubTopics>();
     return {
@@ -38,6 +42,8 @@ export function createPubSubHandle(redisUrl?: string): PubSubHandle {
   }
   const publishClient = new Redis(redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false });
   const subscribeClient = new Redis(redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false });
+  publishClient.on('error', onRedisError);
+  subscribeClient.on('error', onRedisError);
   const pubsub = createPubSub<PubSubTopics>({
     eventTarget: createRedisEventTarget({ publishClient, subscribeClient }),
   });

@@ -15,6 +15,7 @@ import { loadEnv } from '../../src/env.js';
 import { createLogger } from '../../src/logger.js';
 import { graphql } from '../gql/index.js';
 import { withDatabase } from '../global-setup.js';
+import { createTestDatabase } from '../helpers/database.js';
 import { SLOW, freePort, startServer } from './process.js';
 
 const CreateProduct = graphql(`
@@ -161,6 +162,26 @@ describe.concurrent('the server process', () => {
     const stopped = await server.stop();
     expect(stopped.code).toBe(0);
     expect(stopped.stdout).toContain('could not check for or create the demo app');
+  });
+
+  it('reports Redis on /ready when REDIS_URL is set and Redis does not answer', SLOW, async () => {
+    const database = await createTestDatabase();
+    const env = loadEnv({
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'zd-start-')),
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+      LOG_LEVEL: 'silent',
+    });
+    const app = await createApp({ env, db: database.db, logger: createLogger('silent'), startWorker: false });
+    try {
+      const started = Date.now();
+      const ready = await app.fetch(new Request('http://zerodrop.test/ready'));
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toEqual({ status: 'unavailable', checks: { database: 'ok', redis: 'failed' } });
+      expect(Date.now() - started).toBeLessThan(3000);
+    } finally {
+      await app.close();
+      await database.drop();
+    }
   });
 
   it('does not migrate with MIGRATE_ON_START=false', SLOW, async () => {
