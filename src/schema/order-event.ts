@@ -5,7 +5,6 @@ import { resolvePlayerId, scopedAppId } from '../context.js';
 import { OrderEventType } from '../fulfilment/events.js';
 import type { FeedEvent } from '../services/order-events.js';
 import { builder } from './builder.js';
-import { OrderNode } from './order.js';
 
 const descriptions: Partial<Record<string, string>> = {
   ORDER_DELIVERED: 'Verified and granted.',
@@ -34,11 +33,11 @@ export const OrderEventRef = builder.objectRef<FeedEvent>('OrderEvent').implemen
     playerId: t.exposeString('playerId', { nullable: true }),
     data: t.field({ type: 'JSON', description: 'Details of this type of event (e.g. ORDER_ACK_FAILED: attempt and error).', resolve: (e) => e.data }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    order: t.field({
-      type: OrderNode,
+    order: t.prismaField({
+      type: 'Order',
       nullable: true,
       description: 'The order as it is when the event is delivered (read after the event committed), not as it was then.',
-      resolve: (e) => e.order,
+      resolve: (query, e, _args, ctx) => ctx.services.orderEvents.orderFor(query, e),
     }),
   }),
 });
@@ -49,7 +48,12 @@ const EntitlementChangeRef = builder.objectRef<FeedEvent>('EntitlementChange').i
     id: t.id({ description: 'The event id: resume after it with `after`.', resolve: (e) => e.id.toString() }),
     type: t.field({ type: OrderEventTypeEnum, resolve: (e) => e.type }),
     playerId: t.string({ resolve: (e) => e.playerId ?? '' }),
-    order: t.field({ type: OrderNode, nullable: true, description: 'The order as it is now.', resolve: (e) => e.order }),
+    order: t.prismaField({
+      type: 'Order',
+      nullable: true,
+      description: 'The order as it is now.',
+      resolve: (query, e, _args, ctx) => ctx.services.orderEvents.orderFor(query, e),
+    }),
     entitlements: t.prismaField({
       type: ['Entitlement'],
       description: "The player's entitlements this order granted or changed, as they are now (revoked and expired ones included).",

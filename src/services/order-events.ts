@@ -174,13 +174,13 @@ export class OrderEventFeeds {
     return new Repeater<FeedEvent>(async (push, stop) => {
       const feed = this.#acquire(appId);
       let stopped = false;
-      const end = () => {
-        stopped = true;
-        stop();
-      };
+      /** Ends a wait for the feed early when the consumer stops. */
+      let interruptWait: (() => void) | undefined;
+      const end = () => stop();
       this.#streams.add(end);
       void stop.then(() => {
         stopped = true;
+        interruptWait?.();
       });
       try {
         await feed.ready;
@@ -189,7 +189,11 @@ export class OrderEventFeeds {
           if (comparePositions(position, feed.floor) >= 0) {
             const next = feed.after(position);
             if (next.length === 0) {
-              await Promise.race([feed.changed(), stop]);
+              await new Promise<void>((resolve) => {
+                interruptWait = resolve;
+                feed.onChange(resolve);
+              });
+              interruptWait = undefined;
               continue;
             }
             for (const event of next) {
@@ -213,6 +217,18 @@ export class OrderEventFeeds {
         this.#release(feed);
       }
     });
+  }
+
+  /**
+   * The event's order for a GraphQL selection. The order was read with the event, after
+   * it committed, once for every subscriber of this instance; only a selection with
+   * relations (product, entitlements) reads it again, with them.
+   */
+  orderFor(query: { include?: object; select?: object }, event: FeedEvent): Order | Promise<Order | null> | null {
+    if (!event.order) return null;
+    const needsRelations =
+      Object.keys(query.include ?? {}).length > 0 || Object.values(query.select ?? {}).some((value) => typeof value === 'object');
+    return needsRelations ? this.#prisma.order.findUnique({ ...query, where: { id: event.order.id } }) : event.order;
   }
 
   /** The player's entitlements an event's order granted or changed: its own grant and the shared one for its product. */
@@ -319,10 +335,10 @@ class AppFeed {
     return this.#buffer.slice(low);
   }
 
-  /** Resolves at the next buffer change or when the feed closes. */
-  changed(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push(resolve));
+  /** Calls `wake` once, at the next buffer change or when the feed closes. */
+  onChange(wake: () => void): void {
+    if (this.#closed) wake();
+    else this.#waiters.push(wake);
   }
 
   close(): void {

@@ -51,13 +51,35 @@ describe.skipIf(!haveChromium)(title, () => {
     expect(await page.textContent('#app-name')).toContain('Dashboard demo');
   });
 
+  /** Resolves with the wall-clock time the page shows the order's event row (observed in the page itself). */
+  async function watchForRow(storeOrderId: string): Promise<() => Promise<number>> {
+    await page.evaluate((id) => {
+      const seen = new Promise<number>((resolve) => {
+        const found = () => document.querySelector(`#events tr[data-order="${id}"]`) !== null;
+        const observer = new MutationObserver(() => {
+          if (!found()) return;
+          observer.disconnect();
+          resolve(Date.now());
+        });
+        observer.observe(document.getElementById('events')!, { childList: true, subtree: true });
+      });
+      (window as unknown as { zdSeen: Promise<number> }).zdSeen = seen;
+    }, storeOrderId);
+    return () => page.evaluate(() => (window as unknown as { zdSeen: Promise<number> }).zdSeen);
+  }
+
   it('shows a purchase within a second of its commit', async () => {
+    // The first event warms up the path (JIT, connection pools); the next three are timed.
+    const warmUp = await buy(t.app, shop, 'warm-up', { amountMinor: 0n, currency: 'EUR' });
+    await page.waitForSelector(`#events tr[data-order="${warmUp.order.storeOrderId}"]`, { timeout: 5_000 });
     for (let i = 0; i < 3; i++) {
-      const { order } = await buy(t.app, shop, `player-${i}`, { amountMinor: 1999n, currency: 'USD' });
-      const committed = performance.now();
-      await page.waitForSelector(`#events tr[data-order="${order.storeOrderId}"]`, { timeout: 1_000 });
-      expect(performance.now() - committed).toBeLessThan(1_000);
-      const text = await page.textContent(`#events tr[data-order="${order.storeOrderId}"]`);
+      await new Promise((resolve) => setTimeout(resolve, 600)); // one purchase at a time, not a burst
+      const storeOrderId = `timed-${i}-${Date.now()}`;
+      const shown = await watchForRow(storeOrderId);
+      await buy(t.app, shop, `player-${i}`, { storeOrderId, amountMinor: 1999n, currency: 'USD' });
+      const committedAt = Date.now();
+      expect((await shown()) - committedAt).toBeLessThan(1_000);
+      const text = await page.textContent(`#events tr[data-order="${storeOrderId}"]`);
       expect(text).toContain('ORDER_DELIVERED');
       expect(text).toContain(`player-${i}`);
       expect(text).toContain('$19.99');
