@@ -24,7 +24,6 @@ import { graphqlErrorResponse } from './http/json.js';
 import { routeWebhook } from './http/webhooks.js';
 import { dashboard } from './http/dashboard.js';
 import { WEBHOOK_DELIVERY_TASK } from './services/webhooks.js';
-import { WEBHOOK_DELIVERY_TASK } from './services/webhooks.js';
 import { providerFor } from './providers/registry.js';
 import { configureFailpoints, failpoint } from './failpoints.js';
 import './providers/index.js';
