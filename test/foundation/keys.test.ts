@@ -92,8 +92,11 @@ describe('API keys', () => {
     if (res.data?.createApiKey.__typename !== 'CreateApiKeyPayload') throw new Error(JSON.stringify(res));
     const { secret, apiKey } = res.data.createApiKey;
     expect((await t.gql(AppName, {}, { key: secret })).data?.app?.name).toBe('keys');
+    // recorded in the background, off the request's path
     await expect
-      .poll(async () => (await t.app.db.prisma.apiKey.findUniqueOrThrow({ where: { id: decodeGlobalID(apiKey.id).id } })).lastUsedAt)
+      .poll(async () => (await t.app.db.prisma.apiKey.findUniqueOrThrow({ where: { id: decodeGlobalID(apiKey.id).id } })).lastUsedAt, {
+        timeout: 10_000,
+      })
       .not.toBeNull();
   });
 

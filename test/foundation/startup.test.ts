@@ -173,6 +173,7 @@ describe.concurrent('the server process', () => {
     });
     const app = await createApp({ env, db: database.db, logger: createLogger('silent'), startWorker: false });
     try {
+      await database.db.ping(); // the pool's first connection is not what this measures
       const started = Date.now();
       const ready = await app.fetch(new Request('http://zerodrop.test/ready'));
       expect(ready.status).toBe(503);
