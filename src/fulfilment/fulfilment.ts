@@ -43,13 +43,17 @@ export interface RecordPurchaseResult {
   newlyDelivered: boolean;
 }
 
-const jsonSafe = (value: unknown): Prisma.InputJsonValue =>
-  JSON.parse(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as Prisma.InputJsonValue;
+/** JSON text with bigints as strings (store payloads carry money as bigint). */
+const jsonText = (value: unknown): string => JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+
+const jsonSafe = (value: unknown): Prisma.InputJsonValue => JSON.parse(jsonText(value)) as Prisma.InputJsonValue;
 
 export class Fulfilment {
   readonly #prisma: PrismaClient;
   readonly #publish: PublishEvents;
   readonly #onTasksEnqueued: () => void;
+  /** Transactions (by their event buffer) that enqueued a task: only those wake the worker. */
+  readonly #enqueuedTasks = new WeakSet<EventBuffer>();
   readonly #accessDurations = new Map<Store, AccessDurationResolver>();
 
   constructor(deps: { prisma: PrismaClient; publish: PublishEvents; onTasksEnqueued?: () => void }) {
@@ -73,10 +77,18 @@ export class Fulfilment {
 
   /** Runs `work` in one transaction; its events are published only after commit. */
   async transaction<T>(work: (tx: TransactionClient, events: EventBuffer) => Promise<T>): Promise<T> {
+    return this.#transaction(work, () => true);
+  }
+
+  /** `transaction`, waking the worker after the commit only when `wakeWorker` says so. */
+  async #transaction<T>(
+    work: (tx: TransactionClient, events: EventBuffer) => Promise<T>,
+    wakeWorker: (events: EventBuffer) => boolean,
+  ): Promise<T> {
     const events = new EventBuffer();
     const result = await this.#prisma.$transaction((tx) => work(tx, events), { timeout: 15_000, maxWait: 10_000 });
     if (events.events.length > 0) this.#publish(events.events);
-    this.#onTasksEnqueued();
+    if (wakeWorker(events)) this.#onTasksEnqueued();
     return result;
   }
 
@@ -85,7 +97,23 @@ export class Fulfilment {
    * same store order get the same order; exactly one of them grants.
    */
   async recordPurchase(input: RecordPurchaseInput): Promise<RecordPurchaseResult> {
-    return this.transaction((tx, events) => this.recordPurchaseInTransaction(tx, events, input));
+    // Resubmissions (client retries, every app start's sync) are answered from the
+    // committed order without opening a transaction: a row found here was written, and
+    // granted or not, by the one transaction that inserted it. Only a revocation of a
+    // recorded order still has work to do, which the transaction below does.
+    const recorded = await this.#prisma.order.findUnique({
+      where: { storeAccountId_storeOrderId: { storeAccountId: input.account.id, storeOrderId: input.purchase.storeOrderId } },
+    });
+    if (recorded && !(input.purchase.revocation && recorded.status !== 'REVOKED')) {
+      assertSamePlayer(recorded, input.playerId);
+      return { order: recorded, newlyDelivered: false };
+    }
+    // Only a purchase that enqueued its store acknowledgement wakes the worker: waking it
+    // after every purchase kept it polling back to back under load.
+    return this.#transaction(
+      (tx, events) => this.recordPurchaseInTransaction(tx, events, input),
+      (events) => this.#enqueuedTasks.has(events),
+    );
   }
 
   /** The same as recordPurchase, inside a caller's transaction (a notification that carries a purchase). */
@@ -101,46 +129,32 @@ export class Fulfilment {
     const pricing = this.#pricing(product, purchase.payload, input.accessDurationMs ?? null);
     const status = purchase.revocation ? 'REVOKED' : pricing.deliverable ? 'DELIVERED' : 'AWAITING_PRODUCT';
     const now = new Date();
+    const finishedAt = status === 'DELIVERED' && purchase.finishMode === 'NONE' ? now : null;
     // ON CONFLICT DO NOTHING: a concurrent insert of the same order makes this wait for
     // the other transaction, then return nothing; we then read the committed row.
-    const inserted = await tx.order.createManyAndReturn({
-      data: [
-        {
-          appId: account.appId,
-          storeAccountId: account.id,
-          store: account.store,
-          environment: purchase.environment,
-          storeOrderId: purchase.storeOrderId,
-          storeProductId: purchase.storeProductId,
-          productId: product?.id ?? null,
-          productType: product?.type ?? purchase.productType,
-          playerId,
-          quantity: purchase.quantity,
-          amountMinor: purchase.amountMinor,
-          currency: purchase.currency,
-          purchaseToken: purchase.purchaseToken,
-          purchasedAt: purchase.purchasedAt,
-          expiresAt: purchase.expiresAt,
-          status,
-          finishMode: purchase.finishMode,
-          ...(purchase.finishParams ? { finishParams: jsonSafe(purchase.finishParams) } : {}),
-          deliveredAt: status === 'DELIVERED' ? now : null,
-          finishedAt: status === 'DELIVERED' && purchase.finishMode === 'NONE' ? now : null,
-          revokedAt: purchase.revocation?.at ?? null,
-          revocationReason: purchase.revocation?.reason ?? null,
-          verifiedPayload: jsonSafe(purchase.payload),
-        },
-      ],
-      skipDuplicates: true,
-    });
+    // Raw SQL because Prisma compiles createMany/createManyAndReturn afresh on every call
+    // (its query-plan cache skips them), which cost more CPU than the rest of the insert.
+    const inserted = await tx.$queryRaw<Order[]>`
+      INSERT INTO "Order" ("id", "appId", "storeAccountId", "store", "environment", "storeOrderId", "storeProductId",
+        "productId", "productType", "playerId", "quantity", "amountMinor", "currency", "purchaseToken", "purchasedAt",
+        "expiresAt", "status", "finishMode", "finishParams", "deliveredAt", "finishedAt", "revokedAt", "revocationReason",
+        "verifiedPayload", "createdAt", "updatedAt")
+      VALUES (gen_random_uuid(), ${account.appId}::uuid, ${account.id}::uuid, ${account.store}::"Store",
+        ${purchase.environment}::"StoreEnvironment", ${purchase.storeOrderId}, ${purchase.storeProductId},
+        ${product?.id ?? null}::uuid, ${product?.type ?? purchase.productType}::"ProductType", ${playerId},
+        ${purchase.quantity}::int, ${purchase.amountMinor}::bigint, ${purchase.currency}, ${purchase.purchaseToken},
+        ${purchase.purchasedAt}::timestamp, ${purchase.expiresAt}::timestamp, ${status}::"OrderStatus",
+        ${purchase.finishMode}::"FinishMode", ${purchase.finishParams ? jsonText(purchase.finishParams) : null}::jsonb,
+        ${status === 'DELIVERED' ? now : null}::timestamp, ${finishedAt}::timestamp, ${purchase.revocation?.at ?? null}::timestamp,
+        ${purchase.revocation?.reason ?? null}, ${jsonText(purchase.payload)}::jsonb, ${now}::timestamp, ${now}::timestamp)
+      ON CONFLICT ("storeAccountId", "storeOrderId") DO NOTHING
+      RETURNING *`;
     const created = inserted[0];
     if (!created) {
       const existing = await tx.order.findUniqueOrThrow({
         where: { storeAccountId_storeOrderId: { storeAccountId: account.id, storeOrderId: purchase.storeOrderId } },
       });
-      if (existing.playerId !== playerId) {
-        throw new ConflictError('This purchase was already recorded for another player');
-      }
+      assertSamePlayer(existing, playerId);
       if (purchase.revocation && existing.status !== 'REVOKED') {
         const revoked = await this.#revokeInTx(tx, events, existing, purchase.revocation);
         return { order: revoked, newlyDelivered: false };
@@ -224,6 +238,7 @@ export class Fulfilment {
       data: { entitlementId, productId: product.id, sku: product.sku, quantity: order.quantity, storeOrderId: order.storeOrderId },
     });
     if (order.finishMode === 'SERVER') {
+      this.#enqueuedTasks.add(events);
       await enqueueTask(tx, {
         appId: order.appId, kind: STORE_ACK_TASK, dedupeKey: `${STORE_ACK_TASK}:${order.id}`,
         payload: { orderId: order.id }, maxAttempts: 200,
@@ -413,6 +428,11 @@ export function entitlementKind(type: ProductType): 'CONSUMABLE' | 'PERMANENT' |
     case 'TIME_LIMITED':
       return 'EXPIRING';
   }
+}
+
+/** One store order belongs to the player it was first recorded for. */
+function assertSamePlayer(order: Order, playerId: string): void {
+  if (order.playerId !== playerId) throw new ConflictError('This purchase was already recorded for another player');
 }
 
 /** Throws the typed error for a purchase the store revoked (after it was recorded). */
