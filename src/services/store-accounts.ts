@@ -37,6 +37,13 @@ const defined = (o: Record<string, unknown>) =>
 
 export class StoreAccountsService {
   readonly #cache = new Map<string, { config: StoreAccountConfig; until: number }>();
+  /**
+   * resolve()'s answer per app, store and environment (the app's only account): every
+   * purchase that names no storeAccountId asks it. Kept as briefly as #cache, and dropped
+   * here when this instance adds or changes an account of the app; another instance's
+   * change is seen within the TTL.
+   */
+  readonly #resolved = new Map<string, { config: StoreAccountConfig; until: number }>();
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -58,7 +65,7 @@ export class StoreAccountsService {
     const secrets = parseInput(module.secretsSchema, defined(input.secrets), `${input.store} secrets`);
     assertTrustedRootsAllowed(common.trustedRootsPem, input.store, input.environment);
     await this.#assertNameFree(appId, input.store, input.environment, common.name, null);
-    return this.#uniqueNameGuard(this.prisma.storeAccount.create({
+    return this.#forgetResolvedAfter(appId, this.prisma.storeAccount.create({
       data: {
         appId,
         store: input.store,
@@ -99,7 +106,7 @@ export class StoreAccountsService {
     assertTrustedRootsAllowed(common.trustedRootsPem, existing.store, existing.environment);
     if (common.name !== undefined) await this.#assertNameFree(appId, existing.store, existing.environment, common.name, existing.id);
     this.#cache.delete(existing.id);
-    return this.#uniqueNameGuard(this.prisma.storeAccount.update({
+    return this.#forgetResolvedAfter(appId, this.prisma.storeAccount.update({
       where: { id: existing.id },
       data: {
         ...(common.name !== undefined ? { name: common.name } : {}),
@@ -118,6 +125,13 @@ export class StoreAccountsService {
       select: { id: true },
     });
     if (clash) throw duplicateNameError(store, environment);
+  }
+
+  /** The write (through the name guard); then resolve() asks the database again for this app. */
+  async #forgetResolvedAfter(appId: string, write: Promise<StoreAccount>): Promise<StoreAccount> {
+    const account = await this.#uniqueNameGuard(write);
+    for (const key of this.#resolved.keys()) if (key.startsWith(`${appId}:`)) this.#resolved.delete(key);
+    return account;
   }
 
   /** Two requests racing for one name: the unique index decides; the loser gets the typed error. */
@@ -158,6 +172,9 @@ export class StoreAccountsService {
       }
       return config;
     }
+    const key = `${appId}:${store}:${environment ?? ''}`;
+    const cached = this.#resolved.get(key);
+    if (cached && cached.until > Date.now()) return cached.config;
     const rows = await this.prisma.storeAccount.findMany({
       where: { appId, store, ...(environment ? { environment } : {}) },
       take: 2,
@@ -168,7 +185,9 @@ export class StoreAccountsService {
     if (rows.length > 1) {
       throw new StoreAccountError('STORE_ACCOUNT_AMBIGUOUS', `This app has several ${store} store accounts; pass storeAccountId`);
     }
-    return this.#toConfig(rows[0]!);
+    const config = this.#toConfig(rows[0]!);
+    this.#resolved.set(key, { config, until: Date.now() + 5_000 });
+    return config;
   }
 
   /** For store callbacks that name the account in the URL (no API key): any app. */
