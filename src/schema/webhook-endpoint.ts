@@ -20,6 +20,8 @@ const WebhookDeliveryStatusEnum = builder.enumType('WebhookDeliveryStatus', {
 
 export const WebhookEndpointNode = builder.prismaNode('WebhookEndpoint', {
   id: { field: 'id' },
+  // an id that finds nothing (another tenant's, a deleted row's) resolves node(id) to null
+  nullable: true,
   findUnique: (id, ctx) => ({ id: rowId(id), appId: scopedAppId(ctx) }),
   authScopes: { serverKey: true },
   description: 'A URL that receives signed POSTs of order events. The signing secret is shown only on creation and rotation.',
@@ -58,6 +60,8 @@ const WebhookAttemptRef = builder.objectRef<TaskAttempt>('WebhookAttempt').imple
 
 export const WebhookDeliveryNode = builder.prismaNode('WebhookDelivery', {
   id: { field: 'id' },
+  // an id that finds nothing (another tenant's, a deleted row's) resolves node(id) to null
+  nullable: true,
   findUnique: (id, ctx) => ({ id: rowId(id), appId: scopedAppId(ctx) }),
   authScopes: { serverKey: true },
   description: 'One event sent to one endpoint, with its attempts.',
