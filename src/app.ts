@@ -8,6 +8,7 @@ import { GraphQLError } from 'graphql';
 import { Redis } from 'ioredis';
 import type { Env } from './env.js';
 import { openDatabase, type Database } from './db.js';
+import { readMigrations } from './db/migrate.js';
 import { createLogger, type Logger } from './logger.js';
 import { loadMasterKey, SecretBox } from './crypto.js';
 import { Authenticator, AuthenticationError, type Caller } from './auth.js';
@@ -74,6 +75,32 @@ function throttled<T>(everyMs: number, fn: (value: T) => void): (value: T) => vo
   };
 }
 
+/**
+ * Whether every migration folder is recorded as applied. Start-up then skips Prisma's
+ * schema engine, which takes about a second and tens of MB to load only to find nothing
+ * to do. Anything else — no history table yet, a pending, failed or rolled-back
+ * migration — goes through the engine, which applies or reports it. Asked through the
+ * driver adapter: the Prisma client would load its query compiler before the server is
+ * ready.
+ */
+async function migrationsApplied(db: Database): Promise<boolean> {
+  const adapter = await db.adapterFactory.connect();
+  try {
+    const history = await adapter.queryRaw({
+      sql: `SELECT "migration_name" FROM "_prisma_migrations" WHERE "finished_at" IS NOT NULL AND "rolled_back_at" IS NULL`,
+      args: [],
+      argTypes: [],
+    });
+    const applied = new Set(history.rows.map(([name]) => name));
+    const { migrationDirectories } = await readMigrations();
+    return migrationDirectories.every((migration) => applied.has(migration.path));
+  } catch {
+    return false; // no history table yet: a new database
+  } finally {
+    await adapter.dispose();
+  }
+}
+
 export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp> {
   const { env } = options;
   const logger = options.logger ?? createLogger(env.LOG_LEVEL);
@@ -81,7 +108,7 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
   const db =
     options.db ??
     (await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, poolSize: env.DATABASE_POOL_SIZE }));
-  if (!options.db && env.MIGRATE_ON_START) {
+  if (!options.db && env.MIGRATE_ON_START && !(await migrationsApplied(db))) {
     const applied = await db.migrate();
     if (applied.length > 0) logger.info({ applied }, 'applied database migrations');
   }
