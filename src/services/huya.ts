@@ -9,6 +9,7 @@
 import type { TransactionClient } from '../db.js';
 import type { HuyaMonthlyBill, HuyaStatSession, Order, Product } from '../generated/prisma/client.js';
 import { AppError, ConflictError, NotFoundError, PurchaseVerificationError, StoreAccountError, ValidationError } from '../errors.js';
+import { failpoint } from '../failpoints.js';
 import {
   accessDecision,
   accessDurationForCallback,
@@ -333,7 +334,9 @@ export function createHuyaService(deps: ServiceDeps, storeAccounts: StoreAccount
       return { order: recorded, newlyDelivered: false };
     }
     await assertGoodsOfAccount(account, purchase.storeProductId);
-    return fulfilment.recordPurchase({ account, playerId: profileId, purchase });
+    const result = await fulfilment.recordPurchase({ account, playerId: profileId, purchase });
+    failpoint('after-commit-before-answer');
+    return result;
   }
 
   return {
