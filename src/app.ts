@@ -171,6 +171,7 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
     kinds: { [STORE_ACK_TASK]: storeAck, [WEBHOOK_DELIVERY_TASK]: services.webhooks.taskKind(options.workerBaseDelayMs) },
     pollMs: env.WORKER_POLL_MS,
     concurrency: env.WORKER_CONCURRENCY,
+    leaseMs: env.WORKER_LEASE_MS,
     ...(options.workerBaseDelayMs ? { defaultBaseDelayMs: options.workerBaseDelayMs } : {}),
   });
 

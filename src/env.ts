@@ -59,6 +59,8 @@ const envSchema = z.object({
   WORKER_ENABLED: bool.default(true),
   WORKER_POLL_MS: int(10, 60_000).default(1000),
   WORKER_CONCURRENCY: int(1, 64).default(4),
+  /** How long a claimed task is held; a crashed instance's tasks are retried after it. */
+  WORKER_LEASE_MS: int(1_000, 3_600_000).default(60_000),
   STORE_HTTP_TIMEOUT_MS: int(100, 120_000).default(10_000),
   PLAYER_TOKEN_MAX_TTL_SECONDS: int(60).default(86_400),
   HUYA_TIMESTAMP_WINDOW_SECONDS: int(1).default(300),
