@@ -22,6 +22,7 @@ import { KeyRateLimiter } from './rate-limit.js';
 import { AppError, ServiceUnavailableError } from './errors.js';
 import { health, ready } from './http/health.js';
 import { graphqlErrorResponse } from './http/json.js';
+import { checkGraphqlBody } from './http/graphql-body.js';
 import { routeWebhook } from './http/webhooks.js';
 import { dashboard } from './http/dashboard.js';
 import { WEBHOOK_DELIVERY_TASK } from './services/webhooks.js';
@@ -255,7 +256,9 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
         });
       }
     }
-    return yoga.fetch(request, { caller, requestId });
+    const checked = await checkGraphqlBody(request);
+    if (checked instanceof Response) return checked;
+    return yoga.fetch(checked, { caller, requestId });
   };
 
   const fetch = async (request: Request): Promise<Response> => {
