@@ -15,6 +15,9 @@ import { enqueueTask } from './tasks.js';
 
 export const STORE_ACK_TASK = 'store.ack';
 
+/** StoreNotification.externalId prefix of a refund announced before its order was recorded. */
+const REVOCATION_NOTICE_PREFIX = 'revocation-notice:';
+
 export interface PurchaseAccount {
   id: string;
   appId: string;
@@ -122,7 +125,11 @@ export class Fulfilment {
     events: EventBuffer,
     input: RecordPurchaseInput,
   ): Promise<RecordPurchaseResult> {
-    const { account, playerId, purchase } = input;
+    const { account, playerId } = input;
+    await this.lockStoreOrder(tx, account.id, input.purchase.storeOrderId);
+    // The store may have announced a refund before the purchase reached us: never grant it.
+    const notice = input.purchase.revocation ? null : await this.#revocationNotice(tx, account.id, input.purchase.storeOrderId);
+    const purchase = notice ? { ...input.purchase, revocation: notice } : input.purchase;
     const product = await tx.product.findUnique({
       where: { appId_store_storeProductId: { appId: account.appId, store: account.store, storeProductId: purchase.storeProductId } },
     });
@@ -180,6 +187,52 @@ export class Fulfilment {
       });
     }
     return { order, newlyDelivered: status === 'DELIVERED' };
+  }
+
+  /**
+   * Locks one store order until the transaction ends, so recording its purchase and
+   * applying a store notification about it serialize (across instances) and neither
+   * misses the other. Call before reading the order in a notification's work.
+   */
+  async lockStoreOrder(tx: TransactionClient, storeAccountId: string, storeOrderId: string): Promise<void> {
+    // Its own statement: in READ COMMITTED the next statement's snapshot then sees what
+    // the transaction we waited for committed.
+    await tx.$queryRaw`SELECT 1 AS "locked" FROM (SELECT pg_advisory_xact_lock(hashtextextended(${`${storeAccountId}/${storeOrderId}`}, 0))) AS "lock"`;
+  }
+
+  /**
+   * Remembers a refund the store announced for an order we have not recorded yet (the
+   * client has not submitted it), so a later submission records it REVOKED and grants
+   * nothing. Call with the order locked (lockStoreOrder). Idempotent.
+   */
+  async recordRevocationNotice(
+    tx: TransactionClient,
+    storeAccountId: string,
+    storeOrderId: string,
+    revocation: { at: Date; reason: string },
+  ): Promise<void> {
+    await tx.storeNotification.createMany({
+      data: [
+        {
+          storeAccountId,
+          externalId: `${REVOCATION_NOTICE_PREFIX}${storeOrderId}`,
+          type: 'REVOCATION_NOTICE',
+          payload: { storeOrderId, at: revocation.at.toISOString(), reason: revocation.reason },
+          processedAt: new Date(),
+        },
+      ],
+      skipDuplicates: true,
+    });
+  }
+
+  async #revocationNotice(tx: TransactionClient, storeAccountId: string, storeOrderId: string): Promise<{ at: Date; reason: string } | null> {
+    const notice = await tx.storeNotification.findUnique({
+      where: { storeAccountId_externalId: { storeAccountId, externalId: `${REVOCATION_NOTICE_PREFIX}${storeOrderId}` } },
+      select: { payload: true },
+    });
+    if (!notice) return null;
+    const { at, reason } = notice.payload as { at: string; reason: string };
+    return { at: new Date(at), reason };
   }
 
   /** Grants the entitlement for a just-delivered order and schedules the store ack. */

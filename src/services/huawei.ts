@@ -98,15 +98,22 @@ export function createHuaweiService(deps: ServiceDeps, storeAccounts: StoreAccou
         async (tx, events) => {
           const purchaseOrderId = current?.storeOrderId ?? notification.metadata.purchaseOrderId;
           if (!purchaseOrderId) return; // TEST and account-level notifications: recorded, nothing to act on
+          // Serializes with a submission of the same purchase: one of us sees the other.
+          await fulfilment.lockStoreOrder(tx, account.id, purchaseOrderId);
           const order = await tx.order.findUnique({
             where: { storeAccountId_storeOrderId: { storeAccountId: account.id, storeOrderId: purchaseOrderId } },
           });
-          if (!order) return; // not seen yet: the client's next sync delivers it; the notification is kept
           const revocation =
             current?.revocation ??
             (notification.notificationType === 'REVOKE'
               ? { at: notification.signedAt ?? new Date(), reason: notification.notificationSubtype ?? 'REVOKE' }
               : null);
+          if (!order) {
+            // Not submitted yet: the client's next sync delivers it — unless it was refunded
+            // meanwhile, which is remembered so that submission is recorded revoked.
+            if (revocation) await fulfilment.recordRevocationNotice(tx, account.id, purchaseOrderId, revocation);
+            return;
+          }
           if (revocation && order.status !== 'REVOKED') {
             await fulfilment.revokeInTransaction(tx, events, order, revocation);
             return;
