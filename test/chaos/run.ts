@@ -2,14 +2,15 @@
 // PostgreSQL: random SIGKILLs and failpoints under load, store outages, a database
 // outage, and a 1,000-way race; then prints the counts and writes test/chaos/report.json.
 //
-//   npm run test:chaos                    full run (≈10 min on 2 cores)
-//   npm run test:chaos -- --ci            bounded run for CI (≈3 min), report-ci.json
+//   npm run test:chaos                    full run (about 5 min on 2 cores)
+//   npm run test:chaos -- --ci            bounded run for CI (about 2.5 min), report-ci.json
 //   options: --only=crash,store-outage,database-outage,race   --skip-database-outage   --keep-database
 //
 // DATABASE_URL names the PostgreSQL server (default postgresql://postgres@127.0.0.1:5432/postgres);
 // the run creates its own database there and drops it afterwards. The database outage
-// stops and starts the local cluster with pg_ctlcluster: never run this beside other
-// users of that PostgreSQL.
+// stops and starts the local cluster `main` with pg_ctlcluster (ZERODROP_CHAOS_PG_CLUSTER
+// names another): never run it beside other users of that cluster. docs/reliability.md
+// has the details and the latest figures.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
