@@ -69,7 +69,9 @@ async function statementsFor(first: number, after: string | null = null) {
   await t.gql(OrdersPage, { first: 1, after: null }, { key: tenant.serverKey });
   statements.length = 0;
   const res = await t.gql(OrdersPage, { first, after }, { key: tenant.serverKey });
-  return { res, sql: [...statements] };
+  // The key's lastUsedAt write is fire-and-forget from authentication and may land in
+  // this window on a loaded machine; it is not part of the query's statements.
+  return { res, sql: statements.filter((sql) => !/UPDATE\s+"public"\."ApiKey"/.test(sql)) };
 }
 
 beforeAll(async () => {
