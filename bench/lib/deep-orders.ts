@@ -29,15 +29,17 @@ async function seed(run: Run, appId: string, storeAccountId: string, count: numb
       [appId, storeAccountId, from, to],
     );
   }
-  await run('ANALYZE "Order"', []);
+  // Settle the table before measuring: visibility map and statistics for the planner.
+  await run('VACUUM ANALYZE "Order"', []);
   const cursors: DeepOrders['cursors'] = [];
   for (const depth of depths) {
     // Newest first: the order `depth` rows from the top; paging after it reads the next page.
-    const [row] = await run(`SELECT seq::text AS seq FROM "Order" WHERE "appId" = $1::uuid ORDER BY seq DESC OFFSET $2 LIMIT 1`, [
+    // (Aliased apart from "seq": ORDER BY would otherwise sort by the text alias.)
+    const [row] = await run(`SELECT seq::text AS "cursorSeq" FROM "Order" WHERE "appId" = $1::uuid ORDER BY seq DESC OFFSET $2 LIMIT 1`, [
       appId,
       Math.min(depth, count - 51),
     ]);
-    cursors.push({ depth, seq: String(row!.seq) });
+    cursors.push({ depth, seq: String(row!.cursorSeq) });
   }
   return { count, cursors, seedSeconds: (performance.now() - started) / 1000 };
 }
@@ -46,7 +48,9 @@ export async function seedDeepOrdersPostgres(url: string, appId: string, storeAc
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    return await seed(async (text, params) => (await client.query(text, params)).rows as Record<string, unknown>[], appId, storeAccountId, count, depths);
+    const seeded = await seed(async (text, params) => (await client.query(text, params)).rows as Record<string, unknown>[], appId, storeAccountId, count, depths);
+    await client.query('CHECKPOINT'); // the seeding's writes flushed now, not during a measurement
+    return seeded;
   } finally {
     await client.end();
   }
