@@ -46,7 +46,7 @@ const CreateApiKeyPayload = builder.objectRef<{ apiKeyId: string; secret: string
   fields: (t) => ({
     apiKey: t.prismaField({
       type: 'ApiKey',
-      resolve: async (query, p, _a, ctx) => (await ctx.services.read.apiKeys({ ...query }, scopedAppId(ctx))).find((k) => k.id === p.apiKeyId)!,
+      resolve: async (query, p, _a, ctx) => (await ctx.services.read.apiKey(query, scopedAppId(ctx), p.apiKeyId))!,
     }),
     secret: t.exposeString('secret', { description: 'The key. Shown once.' }),
   }),
@@ -73,7 +73,7 @@ const RevokeApiKeyPayload = builder.objectRef<{ apiKeyId: string }>('RevokeApiKe
   fields: (t) => ({
     apiKey: t.prismaField({
       type: 'ApiKey',
-      resolve: async (query, p, _a, ctx) => (await ctx.services.read.apiKeys(query, scopedAppId(ctx))).find((k) => k.id === p.apiKeyId)!,
+      resolve: async (query, p, _a, ctx) => (await ctx.services.read.apiKey(query, scopedAppId(ctx), p.apiKeyId))!,
     }),
   }),
 });

@@ -20,6 +20,10 @@ export class ReadModel {
     return this.prisma.app.findUnique({ ...query, where: { id: appId } });
   }
 
+  apiKey(query: Query<object>, appId: string, id: string) {
+    return this.prisma.apiKey.findFirst({ ...query, where: { id, appId } });
+  }
+
   apiKeys(query: Query<object>, appId: string) {
     return this.prisma.apiKey.findMany({ ...query, where: { appId }, orderBy: { createdAt: 'asc' } });
   }
