@@ -146,7 +146,7 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
     publish: (events) => {
       pubsub.publishEvents(events);
       // `services` is declared below; this runs only after a commit
-      services.webhooks.wakeRelay();
+      services.webhooks.wakeRelay(events.map((event) => event.appId));
     },
     // `worker` is declared below; this runs only after a commit, long after start-up
     onTasksEnqueued: () => worker.wake(),
@@ -192,19 +192,28 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
     ...(options.workerBaseDelayMs ? { defaultBaseDelayMs: options.workerBaseDelayMs } : {}),
   });
 
-  const contextFor = (caller: Caller, requestId: string = randomUUID()): Context => ({
-    requestId,
-    caller,
-    services,
-    logger: logger.child({ requestId }),
-    [pothosPrisma]: db.prisma,
-  });
+  const contextFor = (caller: Caller, requestId: string = randomUUID()): Context => {
+    let requestLogger: Logger | undefined;
+    return {
+      requestId,
+      caller,
+      services,
+      // A pino child costs more than a small request; most requests never log.
+      get logger() {
+        return (requestLogger ??= logger.child({ requestId }));
+      },
+      [pothosPrisma]: db.prisma,
+    };
+  };
 
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     graphiql: env.GRAPHIQL ? { title: 'ZeroDrop', defaultQuery: '{ app { id name } }' } : false,
     landingPage: false,
+    // checkGraphqlBody enforces a tighter limit before Yoga sees the request; Yoga's own
+    // would re-wrap every body in a TransformStream and a second Request.
+    maxRequestBodySize: false,
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(' ')),
       info: (...args) => logger.info(args.map(String).join(' ')),
@@ -256,7 +265,7 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
         });
       }
     }
-    const checked = await checkGraphqlBody(request);
+    const checked = await checkGraphqlBody(request, yoga.fetchAPI.Request);
     if (checked instanceof Response) return checked;
     return yoga.fetch(checked, { caller, requestId });
   };
@@ -280,7 +289,9 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
         : graphqlErrorResponse(500, 'INTERNAL', 'Internal error');
     }
     response.headers.set('x-request-id', requestId);
-    logger.debug({ requestId, method: request.method, path, status: response.status, ms: Math.round(performance.now() - started) }, 'request');
+    if (logger.isLevelEnabled('debug')) {
+      logger.debug({ requestId, method: request.method, path, status: response.status, ms: Math.round(performance.now() - started) }, 'request');
+    }
     return response;
   };
 

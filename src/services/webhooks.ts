@@ -154,6 +154,9 @@ export function verifyWebhook(secret: string, headers: Headers, body: string, to
 
 const eventTypeNames = Object.values(OrderEventType) as [string, ...string[]];
 
+/** How long the list of apps with webhook endpoints is trusted before it is read again. */
+const RELAYING_APPS_TTL_MS = 5_000;
+
 const endpointUrl = z
   .string()
   .trim()
@@ -194,6 +197,9 @@ export class WebhooksService {
   #relayRunning: Promise<unknown> | undefined;
   #relayStopped = true;
   #relayWakeRequested = false;
+  /** Apps with an enabled endpoint, as last read; a commit of another app's events needs no relay run. */
+  #relayingApps: { appIds: Set<string>; readAt: number } | null = null;
+  #relayingAppsRead: Promise<unknown> | undefined;
 
   constructor(deps: WebhooksDeps) {
     this.#prisma = deps.prisma;
@@ -219,6 +225,7 @@ export class WebhooksService {
         relayEventId: 0n,
       },
     });
+    this.#relayingApps = null;
     return { endpoint, secret };
   }
 
@@ -241,6 +248,7 @@ export class WebhooksService {
         ...(typeof parsed.enabled === 'boolean' ? { enabled: parsed.enabled } : {}),
       },
     });
+    this.#relayingApps = null;
     if (parsed.enabled === true) {
       await this.#expedite(id);
       this.wakeRelay();
@@ -255,6 +263,7 @@ export class WebhooksService {
       this.#prisma.task.deleteMany({ where: { webhookDelivery: { endpointId: id }, status: 'PENDING' } }),
       this.#prisma.webhookEndpoint.delete({ where: { id } }),
     ]);
+    this.#relayingApps = null;
   }
 
   /** A new signing secret; the old one stops working at once. */
@@ -335,9 +344,36 @@ export class WebhooksService {
     await this.#relayRunning;
   }
 
-  /** Looks for new events soon (called after a commit that appended events). */
-  wakeRelay(): void {
+  /**
+   * Looks for new events soon (called after a commit that appended events). Given the
+   * apps whose events were committed, it skips the run when none of them has an enabled
+   * endpoint — checked against a list at most RELAYING_APPS_TTL_MS old, so an endpoint
+   * created on another instance is served by the periodic poll until the list is re-read.
+   */
+  wakeRelay(appIds?: Iterable<string>): void {
     if (this.#relayStopped) return;
+    if (appIds) {
+      const known = this.#relayingApps;
+      if (!known || Date.now() - known.readAt > RELAYING_APPS_TTL_MS) {
+        this.#relayingAppsRead ??= this.#prisma.webhookEndpoint
+          .findMany({ where: { enabled: true }, distinct: ['appId'], select: { appId: true } })
+          .then((rows) => {
+            this.#relayingApps = { appIds: new Set(rows.map((row) => row.appId)), readAt: Date.now() };
+          })
+          .catch(() => {
+            this.#relayingApps = null;
+          })
+          .finally(() => {
+            this.#relayingAppsRead = undefined;
+          });
+        // Unread (database trouble): wake anyway rather than ask again in a loop.
+        void this.#relayingAppsRead.then(() => (this.#relayingApps ? this.wakeRelay(appIds) : this.wakeRelay()));
+        return;
+      }
+      let relaying = false;
+      for (const appId of appIds) if (known.appIds.has(appId)) relaying = true;
+      if (!relaying) return;
+    }
     if (this.#relayRunning) {
       this.#relayWakeRequested = true;
       return;
