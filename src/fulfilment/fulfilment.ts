@@ -5,7 +5,7 @@
 // any number of instances and any crash (a transaction either committed whole or not).
 import type { PrismaClient, TransactionClient } from '../db.js';
 import type { Prisma } from '../generated/prisma/client.js';
-import type { Order, Product } from '../generated/prisma/client.js';
+import type { Entitlement, Order, Product } from '../generated/prisma/client.js';
 import type { ProductType, Store } from '../generated/prisma/enums.js';
 import type { VerifiedPurchase } from '../providers/types.js';
 import { ConflictError, PurchaseRevokedError } from '../errors.js';
@@ -44,6 +44,12 @@ export interface RecordPurchaseResult {
   order: Order;
   /** True only for the one call that granted it. */
   newlyDelivered: boolean;
+  /**
+   * The order's entitlements, when this call read or wrote them anyway (a new order's
+   * are exactly those its transaction created): answers can show them without reading
+   * the order again. Absent when unknown.
+   */
+  entitlements?: Entitlement[];
 }
 
 /** JSON text with bigints as strings (store payloads carry money as bigint). */
@@ -104,12 +110,14 @@ export class Fulfilment {
     // committed order without opening a transaction: a row found here was written, and
     // granted or not, by the one transaction that inserted it. Only a revocation of a
     // recorded order still has work to do, which the transaction below does.
-    const recorded = await this.#prisma.order.findUnique({
+    const found = await this.#prisma.order.findUnique({
       where: { storeAccountId_storeOrderId: { storeAccountId: input.account.id, storeOrderId: input.purchase.storeOrderId } },
+      include: { entitlements: true },
     });
-    if (recorded && !(input.purchase.revocation && recorded.status !== 'REVOKED')) {
+    if (found && !(input.purchase.revocation && found.status !== 'REVOKED')) {
+      const { entitlements, ...recorded } = found;
       assertSamePlayer(recorded, input.playerId);
-      return { order: recorded, newlyDelivered: false };
+      return { order: recorded, newlyDelivered: false, entitlements };
     }
     // Only a purchase that enqueued its store acknowledgement wakes the worker: waking it
     // after every purchase kept it polling back to back under load.
@@ -127,12 +135,19 @@ export class Fulfilment {
   ): Promise<RecordPurchaseResult> {
     const { account, playerId } = input;
     await this.lockStoreOrder(tx, account.id, input.purchase.storeOrderId);
-    // The store may have announced a refund before the purchase reached us: never grant it.
-    const notice = input.purchase.revocation ? null : await this.#revocationNotice(tx, account.id, input.purchase.storeOrderId);
+    // The product, and a refund the store announced before the purchase reached us (then
+    // it is never granted), in one statement.
+    const [found] = await tx.$queryRaw<(Product & { revocationNotice: { at: string; reason: string } | null })[]>`
+      SELECT p.*, (SELECT n."payload" FROM "StoreNotification" n
+                    WHERE n."storeAccountId" = ${account.id}::uuid
+                      AND n."externalId" = ${`${REVOCATION_NOTICE_PREFIX}${input.purchase.storeOrderId}`}) AS "revocationNotice"
+        FROM (SELECT 1) AS "one"
+        LEFT JOIN "Product" p ON p."appId" = ${account.appId}::uuid AND p."store" = ${account.store}::"Store"
+                             AND p."storeProductId" = ${input.purchase.storeProductId}`;
+    const { revocationNotice, ...productColumns } = found!;
+    const product: Product | null = productColumns.id === null ? null : productColumns;
+    const notice = input.purchase.revocation || !revocationNotice ? null : { at: new Date(revocationNotice.at), reason: revocationNotice.reason };
     const purchase = notice ? { ...input.purchase, revocation: notice } : input.purchase;
-    const product = await tx.product.findUnique({
-      where: { appId_store_storeProductId: { appId: account.appId, store: account.store, storeProductId: purchase.storeProductId } },
-    });
     const pricing = this.#pricing(product, purchase.payload, input.accessDurationMs ?? null);
     const status = purchase.revocation ? 'REVOKED' : pricing.deliverable ? 'DELIVERED' : 'AWAITING_PRODUCT';
     const now = new Date();
@@ -169,12 +184,15 @@ export class Fulfilment {
       return { order: existing, newlyDelivered: false };
     }
     failpoint('after-order-insert');
-    const order = created.finishedAt ? { ...created, status: 'FINISHED' as const } : created;
+    let order: Order = created.finishedAt ? { ...created, status: 'FINISHED' as const } : created;
     if (order.status === 'FINISHED') {
       await tx.order.update({ where: { id: order.id }, data: { status: 'FINISHED' } });
     }
+    const entitlements: Entitlement[] = [];
     if (status === 'DELIVERED' && product) {
-      await this.#grant(tx, events, order, product, pricing.accessDurationMs);
+      const granted = await this.#grant(tx, events, order, product, pricing.accessDurationMs);
+      order = granted.order;
+      if (granted.entitlement.orderId === order.id) entitlements.push(granted.entitlement);
     } else if (status === 'AWAITING_PRODUCT') {
       await events.append(tx, {
         appId: order.appId, orderId: order.id, playerId, type: OrderEventType.ORDER_AWAITING_PRODUCT,
@@ -186,7 +204,7 @@ export class Fulfilment {
         data: { reason: order.revocationReason, neverGranted: true },
       });
     }
-    return { order, newlyDelivered: status === 'DELIVERED' };
+    return { order, newlyDelivered: status === 'DELIVERED', entitlements };
   }
 
   /**
@@ -225,42 +243,34 @@ export class Fulfilment {
     });
   }
 
-  async #revocationNotice(tx: TransactionClient, storeAccountId: string, storeOrderId: string): Promise<{ at: Date; reason: string } | null> {
-    const notice = await tx.storeNotification.findUnique({
-      where: { storeAccountId_externalId: { storeAccountId, externalId: `${REVOCATION_NOTICE_PREFIX}${storeOrderId}` } },
-      select: { payload: true },
-    });
-    if (!notice) return null;
-    const { at, reason } = notice.payload as { at: string; reason: string };
-    return { at: new Date(at), reason };
-  }
-
-  /** Grants the entitlement for a just-delivered order and schedules the store ack. */
+  /**
+   * Grants the entitlement for a just-delivered order and schedules the store ack.
+   * Returns the entitlement as it now is (shared access may belong to an earlier order)
+   * and the order with the expiry the grant gave it.
+   */
   async #grant(
     tx: TransactionClient,
     events: EventBuffer,
     order: Order,
     product: Product,
     accessDurationMs: number | null,
-  ): Promise<void> {
+  ): Promise<{ order: Order; entitlement: Entitlement }> {
     const kind = entitlementKind(product.type);
-    let entitlementId: string;
+    let entitlement: Entitlement;
     if (kind === 'CONSUMABLE') {
-      const grant = await tx.entitlement.create({
+      entitlement = await tx.entitlement.create({
         data: {
           appId: order.appId, playerId: order.playerId, productId: product.id, orderId: order.id,
           kind, quantity: order.quantity * product.grantQuantity, grantKey: `order:${order.id}`,
         },
-        select: { id: true },
       });
-      entitlementId = grant.id;
     } else {
       // One entitlement per player and product: re-activated by a new order after a
       // revocation; expiring access is extended (from now or from its current end).
       const grantKey = `product:${product.id}:player:${order.playerId}`;
       const durationSeconds = accessDurationMs === null ? null : Math.round(accessDurationMs / 1000);
       const newExpiry = kind === 'EXPIRING' && durationSeconds === null ? (order.expiresAt ?? null) : null;
-      const rows = await tx.$queryRaw<{ id: string; expiresAt: Date | null }[]>`
+      const rows = await tx.$queryRaw<Entitlement[]>`
         INSERT INTO "Entitlement" ("id", "appId", "playerId", "productId", "orderId", "kind", "quantity", "expiresAt", "grantKey", "updatedAt")
         VALUES (gen_random_uuid(), ${order.appId}::uuid, ${order.playerId}, ${product.id}::uuid, ${order.id}::uuid,
                 ${kind}::"EntitlementKind", 1,
@@ -278,17 +288,17 @@ export class Fulfilment {
           "orderId" = CASE WHEN "Entitlement"."revokedAt" IS NOT NULL THEN EXCLUDED."orderId" ELSE "Entitlement"."orderId" END,
           "revokedAt" = NULL,
           "updatedAt" = now()
-        RETURNING "id", "expiresAt"`;
+        RETURNING *`;
       const row = rows[0];
       if (!row) throw new Error('entitlement upsert returned no row');
-      entitlementId = row.id;
+      entitlement = row;
       if (row.expiresAt && !order.expiresAt) {
-        await tx.order.update({ where: { id: order.id }, data: { expiresAt: row.expiresAt } });
+        order = await tx.order.update({ where: { id: order.id }, data: { expiresAt: row.expiresAt } });
       }
     }
     await events.append(tx, {
       appId: order.appId, orderId: order.id, playerId: order.playerId, type: OrderEventType.ORDER_DELIVERED,
-      data: { entitlementId, productId: product.id, sku: product.sku, quantity: order.quantity, storeOrderId: order.storeOrderId },
+      data: { entitlementId: entitlement.id, productId: product.id, sku: product.sku, quantity: order.quantity, storeOrderId: order.storeOrderId },
     });
     if (order.finishMode === 'SERVER') {
       this.#enqueuedTasks.add(events);
@@ -297,6 +307,7 @@ export class Fulfilment {
         payload: { orderId: order.id }, maxAttempts: 200,
       });
     }
+    return { order, entitlement };
   }
 
   /** Delivers orders that arrived before their product existed. Safe to call repeatedly. */

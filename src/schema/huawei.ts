@@ -1,6 +1,7 @@
 // Huawei HarmonyOS IAP (and Game Service Kit miniGamePay): finishPurchase, syncPurchases.
 import { resolvePlayerId, scopedAppId } from '../context.js';
-import type { Order } from '../generated/prisma/client.js';
+import type { Entitlement, Order } from '../generated/prisma/client.js';
+import type { HuaweiDelivery } from '../services/huawei.js';
 import { NotFoundError, ValidationError, type AppError } from '../errors.js';
 import { builder } from './builder.js';
 import { purchaseErrors } from './errors.js';
@@ -24,11 +25,14 @@ const clientMustFinish = (order: Order) => order.status === 'DELIVERED' && order
 const finishParamsOf = (order: Order) =>
   (order.finishParams as { productType: number; purchaseToken: string; purchaseOrderId: string } | null) ?? null;
 
-const HuaweiDeliveryRef = builder.objectRef<{ order: Order }>('HuaweiDelivery').implement({
+const HuaweiDeliveryRef = builder.objectRef<HuaweiDelivery>('HuaweiDelivery').implement({
   fields: (t) => ({
     order: t.prismaField({
       type: 'Order',
-      resolve: async (query, { order }, _a, ctx) => (await ctx.services.orders.get(query, order.appId, order.id, null))!,
+      resolve: (query, delivery, _a, ctx) => ctx.services.orders.recorded(query, delivery),
+    }),
+    newlyDelivered: t.exposeBoolean('newlyDelivered', {
+      description: 'True only for the submission that granted the order; repeats return the same order with false.',
     }),
     needsClientFinish: t.boolean({
       description:
@@ -77,6 +81,7 @@ builder.mutationField('finishPurchase', (t) =>
 interface SyncItemShape {
   index: number;
   order: Order | null;
+  entitlements?: Entitlement[] | undefined;
   newlyDelivered: boolean;
   error: AppError | null;
 }
@@ -96,7 +101,7 @@ const SyncPurchaseItem = builder.objectRef<SyncItemShape>('SyncPurchaseItem').im
     order: t.prismaField({
       type: 'Order',
       nullable: true,
-      resolve: (query, item, _a, ctx) => (item.order ? ctx.services.orders.get(query, item.order.appId, item.order.id, null) : null),
+      resolve: (query, item, _a, ctx) => (item.order ? ctx.services.orders.recorded(query, { order: item.order, entitlements: item.entitlements }) : null),
     }),
     newlyDelivered: t.exposeBoolean('newlyDelivered', { description: 'True when this sync delivered it (it was missing).' }),
     needsClientFinish: t.boolean({ resolve: (item) => (item.order ? clientMustFinish(item.order) : false) }),
@@ -141,7 +146,13 @@ builder.mutationField('syncPurchases', (t) =>
       }
       const items = await ctx.services.huawei.syncPurchases(scopedAppId(ctx), playerId, input.purchaseDataList, input.storeAccountId?.id);
       return {
-        items: items.map((i) => ({ index: i.index, order: i.delivery?.order ?? null, newlyDelivered: i.delivery?.newlyDelivered ?? false, error: i.error })),
+        items: items.map((i) => ({
+          index: i.index,
+          order: i.delivery?.order ?? null,
+          entitlements: i.delivery?.entitlements,
+          newlyDelivered: i.delivery?.newlyDelivered ?? false,
+          error: i.error,
+        })),
       };
     },
   }),

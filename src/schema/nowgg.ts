@@ -38,7 +38,7 @@ const ConsumePurchasePayload = builder.objectRef<NowggDelivery>('ConsumePurchase
   fields: (t) => ({
     order: t.prismaField({
       type: 'Order',
-      resolve: async (query, { order }, _a, ctx) => (await ctx.services.orders.get(query, order.appId, order.id, null))!,
+      resolve: (query, delivery, _a, ctx) => ctx.services.orders.recorded(query, delivery),
     }),
     newlyDelivered: t.exposeBoolean('newlyDelivered', {
       description: 'True only for the submission that granted the order; repeats return the same order with false.',

@@ -1,6 +1,6 @@
 // Huawei HarmonyOS IAP flows: verify what the client sends, record and grant through
 // the fulfilment core, tell the client what to finish; notifications as triggers.
-import type { Order } from '../generated/prisma/client.js';
+import type { Entitlement, Order } from '../generated/prisma/client.js';
 import { AppError, NotFoundError, PurchaseRevokedError } from '../errors.js';
 import { failpoint } from '../failpoints.js';
 import {
@@ -22,6 +22,8 @@ export interface HuaweiSubmission {
 export interface HuaweiDelivery {
   order: Order;
   newlyDelivered: boolean;
+  /** The order's entitlements when recording read or wrote them (see RecordPurchaseResult). */
+  entitlements?: Entitlement[];
 }
 
 export interface SyncItem {

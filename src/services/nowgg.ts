@@ -3,7 +3,7 @@
 // acknowledgement on the task worker), and apply now.gg's webhooks exactly once.
 import { z } from 'zod';
 import type { TransactionClient } from '../db.js';
-import type { Order } from '../generated/prisma/client.js';
+import type { Entitlement, Order } from '../generated/prisma/client.js';
 import { AppError } from '../errors.js';
 import { failpoint } from '../failpoints.js';
 import { OrderEventType, type EventBuffer } from '../fulfilment/events.js';
@@ -49,6 +49,8 @@ export interface NowggDelivery {
   newlyDelivered: boolean;
   /** Set for amazon and huawei purchases through now.gg (finishMode CLIENT). */
   clientFinish: NowggClientFinish | null;
+  /** The order's entitlements when recording read or wrote them (see RecordPurchaseResult). */
+  entitlements?: Entitlement[] | undefined;
 }
 
 /**
@@ -119,11 +121,11 @@ export function createNowggService(deps: ServiceDeps, storeAccounts: StoreAccoun
         },
         clientFor(account),
       );
-      const { order, newlyDelivered } = await fulfilment.recordPurchase({ account, playerId, purchase });
+      const { order, newlyDelivered, entitlements } = await fulfilment.recordPurchase({ account, playerId, purchase });
       failpoint('after-commit-before-answer');
       // A purchase revoked since (refund, operator) is never answered as delivered.
       assertNotRevoked(order);
-      return { order, newlyDelivered, clientFinish: clientFinishFor(order) };
+      return { order, newlyDelivered, entitlements, clientFinish: clientFinishFor(order) };
     },
 
     /**

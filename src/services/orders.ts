@@ -1,6 +1,6 @@
 // Order operations common to every store.
 import type { PrismaClient } from '../db.js';
-import type { Order } from '../generated/prisma/client.js';
+import type { Entitlement, Order } from '../generated/prisma/client.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { Fulfilment } from '../fulfilment/fulfilment.js';
 import { rowId } from './validation.js';
@@ -13,6 +13,16 @@ export class OrdersService {
 
   get(query: Record<string, unknown>, appId: string, id: string, playerId: string | null) {
     return this.prisma.order.findFirst({ ...query, where: { id: rowId(id), appId, ...(playerId !== null ? { playerId } : {}) } });
+  }
+
+  /**
+   * The order a purchase call just recorded or found, for its answer: in hand with its
+   * entitlements when the call read or wrote them (plugin-prisma loads only what else the
+   * selection asks for), read with the selection otherwise.
+   */
+  async recorded(query: Record<string, unknown>, result: { order: Order; entitlements?: Entitlement[] | undefined }) {
+    if (result.entitlements) return { ...result.order, entitlements: result.entitlements };
+    return (await this.get(query, result.order.appId, result.order.id, null))!;
   }
 
   /** The client finished the purchase at the store: DELIVERED → FINISHED. Idempotent. */

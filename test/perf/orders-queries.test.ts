@@ -1,17 +1,12 @@
 // The orders list loads each page's products and entitlements with the page, not per
 // order: a constant number of SQL statements per request (≤ 3), whatever the page size
 // and however deep the page. Counted with the database's statement hook (src/db.ts).
-import { readFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openDatabase, type QueryListener } from '../../src/db.js';
-import { withDatabase } from '../global-setup.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../gql/index.js';
 import { createTestApp, type Tenant, type TestApp } from '../helpers/app.js';
-import type { TestDatabase } from '../helpers/database.js';
 import { FakeHuawei } from '../helpers/fake-huawei.js';
 import { createHuaweiAccount, createProduct, FinishPurchase } from '../huawei/setup.js';
+import { countingDatabase } from './counting-database.js';
 
 const OrdersPage = graphql(`
   query PerfOrdersPage($first: Int!, $after: String) {
@@ -29,35 +24,6 @@ const OrdersPage = graphql(`
     }
   }
 `);
-
-/** Like test/helpers/database.ts, with a statement listener on the Prisma client. */
-async function countingDatabase(onQuery: QueryListener): Promise<TestDatabase> {
-  const pgliteTemplate = inject('pgliteTemplatePath');
-  if (pgliteTemplate) {
-    const db = await openDatabase({ loadDataDir: new Blob([readFileSync(pgliteTemplate)]), onQuery });
-    return { db, url: null, drop: () => db.close() };
-  }
-  const template = inject('postgresTemplate');
-  if (!template) throw new Error('global setup provided no database template');
-  const name = `zd_t_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: template.adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template.template}`);
-  await admin.end();
-  const url = withDatabase(template.adminUrl, name);
-  const db = await openDatabase({ databaseUrl: url, poolSize: 4, onQuery });
-  return {
-    db,
-    url,
-    drop: async () => {
-      await db.close();
-      const dropper = new pg.Client({ connectionString: template.adminUrl });
-      await dropper.connect();
-      await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await dropper.end();
-    },
-  };
-}
 
 const statements: string[] = [];
 let fake: FakeHuawei;
