@@ -13,6 +13,8 @@ const EntitlementKindEnum = builder.enumType('EntitlementKind', {
 
 builder.prismaNode('Entitlement', {
   id: { field: 'id' },
+  // Select mode: lists read only the columns the query asks for, not whole rows.
+  select: { id: true },
   // an id that finds nothing (another tenant's, a deleted row's) resolves node(id) to null
   nullable: true,
   findUnique: (id, ctx) => {

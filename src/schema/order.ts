@@ -38,6 +38,8 @@ const ownOrderFilter = (ctx: Context) => {
 
 export const OrderNode = builder.prismaNode('Order', {
   id: { field: 'id' },
+  // Select mode: lists read only the columns the query asks for, not whole rows.
+  select: { id: true },
   // an id that finds nothing (another tenant's, a deleted row's) resolves node(id) to null
   nullable: true,
   findUnique: (id, ctx) => ({ id: rowId(id), appId: scopedAppId(ctx), ...ownOrderFilter(ctx) }),

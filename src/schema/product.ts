@@ -28,6 +28,8 @@ const RevenueTier = builder.objectRef<{ minBeans: string; ratePercent: number }>
 
 export const ProductNode = builder.prismaNode('Product', {
   id: { field: 'id' },
+  // Select mode: lists read only the columns the query asks for, not whole rows.
+  select: { id: true },
   // an id that finds nothing (another tenant's, a deleted row's) resolves node(id) to null
   nullable: true,
   findUnique: (id, ctx) => ({ id: rowId(id), appId: scopedAppId(ctx) }),
@@ -42,11 +44,13 @@ export const ProductNode = builder.prismaNode('Product', {
     timeLevels: t.field({
       type: [TimeLevel],
       nullable: true,
+      select: { timeLevels: true },
       resolve: (p) => p.timeLevels as { level: string; days: number }[] | null,
     }),
     revenueTiers: t.field({
       type: [RevenueTier],
       nullable: true,
+      select: { revenueTiers: true },
       resolve: (p) => p.revenueTiers as { minBeans: string; ratePercent: number }[] | null,
     }),
     monthlyCap: t.expose('monthlyCap', { type: 'BigInt', nullable: true }),
