@@ -6,8 +6,6 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { PGlite } from '@electric-sql/pglite';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
 import {
   bindMigrationAwareSqlAdapterFactory,
   type SqlMigrationAwareDriverAdapterFactory,
@@ -120,7 +118,14 @@ async function withEngine<T>(
   }
 }
 
+/** PGlite, loaded only when a migration needs it (a server start with nothing to apply never does). */
+async function loadPglite() {
+  const [{ PGlite }, { PrismaPGlite }] = await Promise.all([import('@electric-sql/pglite'), import('pglite-prisma-adapter')]);
+  return { PGlite, PrismaPGlite };
+}
+
 async function inMemoryShadow() {
+  const { PGlite, PrismaPGlite } = await loadPglite();
   const shadowDb = new PGlite();
   return new PrismaPGlite(shadowDb).connect();
 }
@@ -159,6 +164,7 @@ export async function migrationStatus(factory: SqlMigrationAwareDriverAdapterFac
  * Always computed on in-memory PGlite, so it needs no database of the user's.
  */
 export async function pendingSchemaSql(paths: MigrationPaths = projectPaths): Promise<string> {
+  const { PGlite, PrismaPGlite } = await loadPglite();
   const scratch = new PGlite();
   const schema = await readFile(paths.schemaPath, 'utf8');
   const migrationsList = await readMigrations(paths.migrationsDir);
