@@ -1,5 +1,6 @@
-// `npm run bench` — the purchase-path benchmark. Starts ZeroDrop (`node --import tsx
-// src/main.ts`) and a raw node:http + SQL baseline as separate processes, seeds them
+// `npm run bench` — the purchase-path benchmark. Builds and starts ZeroDrop as
+// `npm run start:prod` runs it (`node dist/main.js`, 256 MB heap budget) and a raw
+// node:http + SQL baseline as separate processes, seeds them
 // through the API, drives each workload with autocannon from a third process, and
 // reports ratios measured side by side in this one run (absolute numbers on a shared
 // machine drift; ratios much less). Writes bench/results/latest.json and prints a
@@ -196,12 +197,16 @@ function serverEnv(kind: DatabaseKind, dataDir: string, database: BenchDatabase 
   };
 }
 
+/** As `npm run start:prod` (package.json). */
+const PRODUCTION_NODE_OPTIONS = '--max-old-space-size=256';
+
 async function startZeroDrop(env: Record<string, string>, inspectPort?: number): Promise<ServerProcess> {
   const inspect = inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : [];
-  // Runtime flags to try on ZeroDrop alone, e.g. BENCH_ZERODROP_NODE_OPTIONS=--max-semi-space-size=64
-  const nodeOptions = process.env.BENCH_ZERODROP_NODE_OPTIONS;
-  if (nodeOptions) env = { ...env, NODE_OPTIONS: nodeOptions };
-  return startServer({ name: 'zerodrop', nodeArgs: [...inspect, '--import', 'tsx', 'src/main.ts'], env, port: Number(env.PORT), readyPath: '/ready' });
+  // The heap budget `npm run start:prod` sets; BENCH_ZERODROP_NODE_OPTIONS replaces it to
+  // try other runtime flags on ZeroDrop alone.
+  env = { ...env, NODE_OPTIONS: process.env.BENCH_ZERODROP_NODE_OPTIONS ?? PRODUCTION_NODE_OPTIONS };
+  // As in production: the compiled server (`npm run build`, run before the benchmark).
+  return startServer({ name: 'zerodrop', nodeArgs: [...inspect, 'dist/main.js'], env, port: Number(env.PORT), readyPath: '/ready' });
 }
 
 async function startBaseline(env: Record<string, string>): Promise<ServerProcess> {
@@ -581,7 +586,7 @@ async function main(): Promise<void> {
     cpu: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
     postgres: DATABASES.includes('postgres') ? await postgresVersion() : null,
     settings: SETTINGS,
-    zerodropNodeOptions: process.env.BENCH_ZERODROP_NODE_OPTIONS ?? null,
+    zerodropNodeOptions: process.env.BENCH_ZERODROP_NODE_OPTIONS ?? PRODUCTION_NODE_OPTIONS,
   };
   const latest = join(RESULTS_DIR, 'latest.json');
   writeFileSync(latest, JSON.stringify({ meta, results }, null, 2) + '\n');
