@@ -283,6 +283,11 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
       else if (path === '/dashboard' || path.startsWith('/dashboard/')) response = dashboard(request, path);
       else response = graphqlErrorResponse(404, 'NOT_FOUND', `No route for ${path}`);
     } catch (err) {
+      if (request.signal.aborted) {
+        // The client went away mid-request (its body never arrived): nobody reads an answer.
+        logger.debug({ requestId, path }, 'client closed the request');
+        return new Response(null, { status: 499 });
+      }
       logger.error({ err, requestId, path }, 'request failed');
       response = isDatabaseUnavailable(err)
         ? graphqlErrorResponse(503, 'SERVICE_UNAVAILABLE', new ServiceUnavailableError().message, { 'retry-after': '1' })
