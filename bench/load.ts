@@ -4,6 +4,7 @@
 // competes with the server and the database for them.
 import { readFileSync, writeFileSync } from 'node:fs';
 import autocannon from 'autocannon';
+import { loadTest } from 'loadtest';
 
 export interface LoadSpec {
   url: string;
@@ -13,6 +14,12 @@ export interface LoadSpec {
   durationSeconds: number;
   /** Requests per second across all connections; unset means as fast as the server answers. */
   overallRate?: number;
+  /**
+   * With overallRate: send on a fixed schedule whether or not answers have come (an open
+   * model, like real clients), through `loadtest`. autocannon's own rate limit sends each
+   * connection's quota for a second at once, so its latencies at a rate measure bursts.
+   */
+  paced?: boolean;
   /** The same body on every request. */
   body?: string;
   /**
@@ -50,6 +57,17 @@ export interface LoadResult {
   generatorCpuShare: number;
 }
 
+interface PacedResult {
+  totalRequests: number;
+  totalTimeSeconds: number;
+  meanLatencyMs: number;
+  maxLatencyMs: number;
+  percentiles: Record<string, number>;
+  errorCodes?: Record<string, number>;
+}
+
+type RequestClient = (options: unknown, callback: unknown) => { end(body: string): void };
+
 async function main(): Promise<void> {
   const spec = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as LoadSpec;
   const lines = spec.bodies ? readFileSync(spec.bodies.file, 'utf8').split('\n').filter((line) => line !== '') : [];
@@ -63,6 +81,64 @@ async function main(): Promise<void> {
     next += 1;
     return bodies.template.replace(bodies.placeholder, line);
   };
+
+  const check = (status: number, body: string) => {
+    if (status === 200 && body.includes(spec.expect)) return;
+    unexpected += 1;
+    firstUnexpected ??= `${status} ${body.slice(0, 500)}`;
+  };
+
+  if (spec.paced && spec.overallRate) {
+    const cpuBefore = process.cpuUsage();
+    const wallBefore = performance.now();
+    const maxRequests = spec.bodies && !spec.bodies.cycle ? lines.length : undefined;
+    // Typed by hand: loadtest's bundled typings predate its promise API.
+    const paced = (await (loadTest as unknown as (options: Record<string, unknown>) => Promise<PacedResult>)({
+      url: spec.url,
+      method: spec.method,
+      requestsPerSecond: spec.overallRate,
+      maxSeconds: spec.durationSeconds,
+      ...(maxRequests === undefined ? {} : { maxRequests }),
+      agentKeepAlive: true,
+      quiet: true,
+      requestGenerator: (_params: unknown, options: { headers: Record<string, string | number> }, client: RequestClient, callback: unknown) => {
+        const body = spec.bodies ? requestBody() : (spec.body ?? '');
+        Object.assign(options.headers, spec.headers, { 'content-length': Buffer.byteLength(body) });
+        const request = client(options, callback);
+        request.end(body);
+        return request;
+      },
+      statusCallback: (error: Error | null, result: { statusCode: number; body: string } | undefined) => {
+        if (error || !result) {
+          unexpected += 1;
+          firstUnexpected ??= String(error);
+        } else check(result.statusCode, result.body);
+      },
+    }));
+    const wallMs = performance.now() - wallBefore;
+    const cpu = process.cpuUsage(cpuBefore);
+    const output: LoadResult = {
+      requests: paced.totalRequests,
+      durationSeconds: paced.totalTimeSeconds,
+      rps: paced.totalRequests / paced.totalTimeSeconds,
+      latencyMs: {
+        mean: paced.meanLatencyMs,
+        p50: paced.percentiles['50'] ?? 0,
+        p90: paced.percentiles['90'] ?? 0,
+        p99: paced.percentiles['99'] ?? 0,
+        max: paced.maxLatencyMs,
+      },
+      non2xx: Object.entries(paced.errorCodes ?? {}).reduce((sum, [code, count]) => sum + (code.startsWith('2') ? 0 : count), 0),
+      errors: 0,
+      timeouts: 0,
+      unexpected,
+      firstUnexpected,
+      exhausted: maxRequests !== undefined && paced.totalRequests >= maxRequests,
+      generatorCpuShare: (cpu.user + cpu.system) / 1000 / wallMs,
+    };
+    writeFileSync(spec.resultFile, JSON.stringify(output, null, 2));
+    return;
+  }
 
   // Without cycling, `amount` caps the run at the pool size (less a margin: autocannon
   // builds one request per connection ahead of sending it).
@@ -87,11 +163,7 @@ async function main(): Promise<void> {
               },
             }
           : {}),
-        onResponse: (status: number, body: string) => {
-          if (status === 200 && body.includes(spec.expect)) return;
-          unexpected += 1;
-          firstUnexpected ??= `${status} ${body.slice(0, 500)}`;
-        },
+        onResponse: check,
       },
     ],
   });
