@@ -1,5 +1,5 @@
 // `npm run bench` — the purchase-path benchmark. Builds and starts ZeroDrop as
-// `npm run start:prod` runs it (`node dist/main.js`, 256 MB heap budget) and a raw
+// `npm run start:prod` runs it (`node dist/main.js`, one bundled file, 256 MB heap budget) and a raw
 // node:http + SQL baseline as separate processes, seeds them
 // through the API, drives each workload with autocannon from a third process, and
 // reports ratios measured side by side in this one run (absolute numbers on a shared

@@ -3,7 +3,7 @@
 // bookkeeping as `prisma migrate deploy`, on PGlite and on PostgreSQL.
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import {
@@ -16,7 +16,18 @@ import type {
   HistoryDiagnostic,
 } from '@prisma/schema-engine-wasm';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/** The project root: the nearest folder above this module with a package.json (src/db/ when run from source, dist/ when bundled). */
+function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('no package.json above the migration module');
+    dir = parent;
+  }
+  return dir;
+}
+
+const root = projectRoot();
 export const schemaPath = join(root, 'prisma/schema.prisma');
 export const migrationsDir = join(root, 'prisma/migrations');
 
