@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { openDatabase, type Database } from '../../src/db.js';
+import { openDatabase, type Database, type QueryListener } from '../../src/db.js';
 import { withDatabase } from '../global-setup.js';
 
 export interface TestDatabase {
@@ -14,10 +14,11 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** `onQuery` hears every SQL statement Prisma sends (tests that count statements per request). */
+export async function createTestDatabase(options: { onQuery?: QueryListener } = {}): Promise<TestDatabase> {
   const pgliteTemplate = inject('pgliteTemplatePath');
   if (pgliteTemplate) {
-    const db = await openDatabase({ loadDataDir: new Blob([readFileSync(pgliteTemplate)]) });
+    const db = await openDatabase({ loadDataDir: new Blob([readFileSync(pgliteTemplate)]), onQuery: options.onQuery });
     return { db, url: null, drop: () => db.close() };
   }
   const pgTemplate = inject('postgresTemplate');
@@ -28,7 +29,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await admin.query(`CREATE DATABASE ${name} TEMPLATE ${pgTemplate.template}`);
   await admin.end();
   const url = withDatabase(pgTemplate.adminUrl, name);
-  const db = await openDatabase({ databaseUrl: url, poolSize: 10 });
+  const db = await openDatabase({ databaseUrl: url, poolSize: 10, onQuery: options.onQuery });
   return {
     db,
     url,

@@ -6,9 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../gql/index.js';
 import { createTestApp, type Tenant, type TestApp } from '../helpers/app.js';
+import { createTestDatabase } from '../helpers/database.js';
 import { FakeHuawei } from '../helpers/fake-huawei.js';
 import { createHuaweiAccount, createProduct } from '../huawei/setup.js';
-import { countingDatabase } from './counting-database.js';
 
 const Purchase = graphql(`
   mutation PerfFinishPurchase($input: FinishPurchaseInput!) {
@@ -65,7 +65,7 @@ let tenant: Tenant;
 
 beforeAll(async () => {
   fake = await FakeHuawei.start();
-  t = await createTestApp({}, { database: await countingDatabase(({ sql }) => statements.push(sql)) });
+  t = await createTestApp({}, { database: await createTestDatabase({ onQuery: ({ sql }) => statements.push(sql) }) });
   tenant = await t.createTenant('perf-purchase');
   await createHuaweiAccount(t, tenant, fake, { withCredentials: false });
   await createProduct(t, tenant, { sku: 'gems_100', storeProductId: 'gems_100', type: 'CONSUMABLE', grantQuantity: 100 });
