@@ -140,17 +140,3 @@ export async function runNode(nodeArgs: string[], env: Record<string, string> = 
   if (code !== 0) throw new Error(`node ${nodeArgs.join(' ')} exited with ${code}:\n${stderr || stdout}`);
   return stdout;
 }
-
-/** A free TCP port on 127.0.0.1 (bound and released; fine for a benchmark on one machine). */
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}

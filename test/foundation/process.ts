@@ -1,8 +1,8 @@
 // Child processes for the tests that must exercise the real entry points (src/main.ts,
 // bin/zerodrop.js): run to completion, or start a server and stop it with SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
+import { freePort } from '../helpers/free-port.js';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -58,19 +58,6 @@ function collect(child: ChildProcess, timeoutMs: number): Promise<Finished> {
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** A port nothing listens on right now (the OS picks it; we release it for the child). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
     });
   });
 }

@@ -16,7 +16,8 @@ import { createLogger } from '../../src/logger.js';
 import { graphql } from '../gql/index.js';
 import { withDatabase } from '../global-setup.js';
 import { createTestDatabase } from '../helpers/database.js';
-import { SLOW, freePort, startServer } from './process.js';
+import { SLOW, startServer } from './process.js';
+import { freePort } from '../helpers/free-port.js';
 
 const CreateProduct = graphql(`
   mutation StartupCreateProduct($input: CreateProductInput!) {

@@ -3,7 +3,6 @@
 // a failpoint (expected, counted by name) or for any other reason (a bug, reported).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { FAILPOINT_NOTICE_PREFIX } from '../../../src/failpoints.js';
@@ -223,14 +222,4 @@ class InstanceDiedError extends Error {
   constructor(name: string) {
     super(`${name} exited while starting`);
   }
-}
-
-/** A TCP port nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }

@@ -1,6 +1,6 @@
 // Set-up and verdict steps the load scenarios share.
 import { pick, shuffle, seconds, type Harness, type ScenarioResult } from '../lib/harness.js';
-import type { LoadStats } from '../lib/load.js';
+import { runLoad, type LoadStats } from '../lib/load.js';
 import { createTenant, huaweiDriver, huyaDriver, nowggDriver, type ChaosPurchase, type StoreDriver, type Tenant } from '../lib/stores.js';
 import { acknowledgementsSettled, verifyPurchases, waitForConvergence, type Verdict } from '../lib/verify.js';
 
@@ -42,6 +42,28 @@ export async function setUpStores(harness: Harness, tenantName: string): Promise
       return shuffle(purchases);
     },
   };
+}
+
+/**
+ * A scenario's load: retrying clients submit `purchases` through whichever instances are
+ * running, at the scenario's concurrency and rate, repeating the harness's share.
+ */
+export function loadThroughAll(
+  harness: Harness,
+  stores: StoreSet,
+  purchases: readonly ChaosPurchase[],
+  settings: { concurrency: number; ratePerSecond: number },
+): Promise<LoadStats> {
+  return runLoad({
+    purchases,
+    drivers: stores.drivers,
+    targets: () => harness.urls(),
+    concurrency: settings.concurrency,
+    ratePerSecond: settings.ratePerSecond,
+    repeatShare: harness.settings.repeatShare,
+    giveUpAfterMs: 180_000,
+    log: harness.log,
+  });
 }
 
 /** Waits for the app's acknowledgements to settle; returns the time it took (ms) or null. */

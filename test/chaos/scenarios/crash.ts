@@ -9,7 +9,7 @@ import type { ServerInstance } from '../lib/cluster.js';
 import { pick, seconds, uniform, type Harness, type ScenarioResult } from '../lib/harness.js';
 import { runLoad, type LoadStats } from '../lib/load.js';
 import type { ChaosPurchase } from '../lib/stores.js';
-import { combineLoads, converge, resultOf, setUpStores, verdictFor, type StoreSet } from './common.js';
+import { combineLoads, converge, loadThroughAll, resultOf, setUpStores, verdictFor, type StoreSet } from './common.js';
 
 /** When only one instance is up, the chance that a kill round takes it down anyway. */
 const LAST_INSTANCE_KILL_SHARE = 0.25;
@@ -25,16 +25,7 @@ export async function crashScenario(harness: Harness): Promise<ScenarioResult> {
 
   await restartAll(harness.instances, settings.failpoints);
   const monkey = startMonkey(harness, settings.minKills, settings.killIntervalMs);
-  let load = await runLoad({
-    purchases,
-    drivers: stores.drivers,
-    targets: () => harness.urls(),
-    concurrency: settings.concurrency,
-    ratePerSecond: settings.ratePerSecond,
-    repeatShare: harness.settings.repeatShare,
-    giveUpAfterMs: 180_000,
-    log: harness.log,
-  });
+  let load = await loadThroughAll(harness, stores, purchases, settings);
   harness.log(`crash: load done in ${seconds(load.durationMs)} s; waiting for the monkey's last kills`);
   const kills = await monkey.stop();
 

@@ -4,9 +4,8 @@
 // no restart.
 import { send, sleep } from '../lib/api.js';
 import { seconds, type Harness, type ScenarioResult } from '../lib/harness.js';
-import { runLoad } from '../lib/load.js';
 import { startCluster, stopCluster } from '../lib/postgres.js';
-import { converge, resultOf, setUpStores, verdictFor } from './common.js';
+import { converge, loadThroughAll, resultOf, setUpStores, verdictFor } from './common.js';
 
 export async function databaseOutageScenario(harness: Harness): Promise<ScenarioResult> {
   const settings = harness.settings.databaseOutage;
@@ -19,16 +18,7 @@ export async function databaseOutageScenario(harness: Harness): Promise<Scenario
   const exitsBefore = harness.instances.map((i) => i.unexpectedExits.length);
   harness.log(`database outage: ${purchases.length} purchases, PostgreSQL down for ${seconds(settings.outageMs)} s`);
 
-  const loadDone = runLoad({
-    purchases,
-    drivers: stores.drivers,
-    targets: () => harness.urls(),
-    concurrency: settings.concurrency,
-    ratePerSecond: settings.ratePerSecond,
-    repeatShare: harness.settings.repeatShare,
-    giveUpAfterMs: 180_000,
-    log: harness.log,
-  });
+  const loadDone = loadThroughAll(harness, stores, purchases, settings);
   const readyAnswers = new Map<number, number>();
   let outageStart = 0;
   let outageEnd = 0;

@@ -4,8 +4,7 @@
 // nothing duplicated.
 import { sleep } from '../lib/api.js';
 import { seconds, type Harness, type ScenarioResult } from '../lib/harness.js';
-import { runLoad } from '../lib/load.js';
-import { converge, resultOf, setUpStores, verdictFor } from './common.js';
+import { converge, loadThroughAll, resultOf, setUpStores, verdictFor } from './common.js';
 
 /** After recovery, this share of store answers is still lost on the way back. */
 const LOST_ANSWER_RATE = 0.1;
@@ -19,16 +18,7 @@ export async function storeOutageScenario(harness: Harness): Promise<ScenarioRes
   harness.log(`store outage: ${purchases.length} purchases, stores down for ${seconds(settings.outageMs)} s`);
 
   const faultsBefore = proxies.map((p) => p.faultCount);
-  const loadDone = runLoad({
-    purchases,
-    drivers: stores.drivers,
-    targets: () => harness.urls(),
-    concurrency: settings.concurrency,
-    ratePerSecond: settings.ratePerSecond,
-    repeatShare: harness.settings.repeatShare,
-    giveUpAfterMs: 180_000,
-    log: harness.log,
-  });
+  const loadDone = loadThroughAll(harness, stores, purchases, settings);
   let recoveredAt = Date.now();
   try {
     await sleep(settings.leadInMs);
