@@ -67,7 +67,9 @@ export type VerificationCode =
   | 'WRONG_PRODUCT'
   | 'INVALID_PURCHASE_TOKEN'
   | 'PURCHASE_NOT_PAID'
-  | 'STALE_TIMESTAMP';
+  | 'STALE_TIMESTAMP'
+  /** The store's answer contradicts itself (two products, two purchase times, an unreadable pay status). */
+  | 'AMBIGUOUS_PURCHASE';
 
 export class PurchaseVerificationError extends AppError {
   constructor(code: VerificationCode, message: string, options?: { cause?: unknown }) {

@@ -56,6 +56,14 @@ const HuaweiAccountInput = builder.inputType('HuaweiAccountInput', {
   }),
 });
 
+const NowggApiPathPrefixEnum = builder.enumType('NowggApiPathPrefix', {
+  description: "How the store's seller endpoints are spelled; its documentation shows both.",
+  values: {
+    SELLER: { value: 'v2/seller/', description: 'v2/seller/order/… (the Request Path line of the store\'s documentation; default).' },
+    SELLERS: { value: 'v2/sellers/', description: 'v2/sellers/order/… (some code samples in the store\'s documentation).' },
+  } as const,
+});
+
 const NowggAccountInput = builder.inputType('NowggAccountInput', {
   fields: (t) => ({
     appId: t.string(),
@@ -65,6 +73,11 @@ const NowggAccountInput = builder.inputType('NowggAccountInput', {
     requestTimeoutMs: t.int({ description: 'Timeout of each now.gg call (100..120000 ms); default STORE_HTTP_TIMEOUT_MS.' }),
     alreadyConsumedCodes: t.intList({ description: 'now.gg consumePurchase codes that mean "already consumed" (none documented).' }),
     alreadyAcknowledgedCodes: t.intList({ description: 'now.gg acknowledgepurchase codes that mean "already acknowledged" (none documented).' }),
+    apiPathPrefix: t.field({ type: NowggApiPathPrefixEnum, description: 'Prefix of verifyPurchase and acknowledgepurchase; default SELLER.' }),
+    environmentWhenUnreported: t.field({
+      type: StoreEnvironmentEnum,
+      description: 'What a verifyPurchase answer without isTestOrder counts as. Unset (default): such answers are refused.',
+    }),
   }),
 });
 

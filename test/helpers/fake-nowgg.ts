@@ -51,6 +51,11 @@ export interface FakeNowggPurchaseInput {
   expiryTime?: Date;
   /** Every call about this purchase fails with this code (e.g. 5014, 5015). */
   failWithCode?: number;
+  /**
+   * verifyPurchase answers exactly this `data` (a shape from the store's documentation)
+   * instead of building one from the fields above; orderId is the purchase's own.
+   */
+  verifyData?: Record<string, unknown>;
 }
 
 export interface FakeNowggPurchase {
@@ -72,7 +77,9 @@ export type FakeNowggFailure =
   /** The store does the work, then the connection drops before the answer: a lost reply. */
   | { kind: 'drop-answer' }
   | { kind: 'not-json' }
-  | { kind: 'code'; code: number; codeMsg?: string };
+  | { kind: 'code'; code: number; codeMsg?: string }
+  /** Answers HTTP 200 with this JSON body, whatever its shape (e.g. the old v1 error envelope). */
+  | { kind: 'body'; body: unknown };
 
 export interface FakeNowggRequest {
   path: string;
@@ -86,6 +93,11 @@ type Envelope = { success: boolean; code: number; codeMsg: string; data: Record<
 export class FakeNowgg {
   /** Change it to simulate a rotated key on now.gg's side. */
   paymentsApiKey: string;
+  /**
+   * Spellings of the seller path served ("v2/seller/", "v2/sellers/"). The store's own
+   * documentation shows both; a test narrows this to the one its account must use.
+   */
+  sellerPrefixes: string[] = ['v2/seller/', 'v2/sellers/'];
   /** Every request received, in order, including failed and injected ones. */
   readonly requests: FakeNowggRequest[] = [];
   readonly #server: Server;
@@ -202,6 +214,10 @@ export class FakeNowgg {
         case 'code':
           send(response, envelope(failure.code, {}, failure.codeMsg));
           return;
+        case 'body':
+          response.writeHead(200, { 'Content-Type': 'application/json' });
+          response.end(JSON.stringify(failure.body));
+          return;
       }
     }
     send(response, this.#route(request, path, form));
@@ -212,7 +228,9 @@ export class FakeNowgg {
       return envelope(INTERFACE_NOT_EXIST);
     }
     if (request.headers.authorization !== this.paymentsApiKey) return envelope(INVALID_AUTHORIZATION_KEY);
-    // now.gg's own samples spell both v2/seller/… and v2/sellers/…; both are served.
+    // now.gg's own samples spell both v2/seller/… and v2/sellers/…; both are served unless narrowed.
+    const sellerPrefix = /^\/(v2\/sellers?\/)/.exec(path)?.[1];
+    if (sellerPrefix && !this.sellerPrefixes.includes(sellerPrefix)) return envelope(INTERFACE_NOT_EXIST);
     switch (path.replace(/^\/v2\/sellers\//, '/v2/seller/')) {
       case '/v2/seller/order/verifyPurchase':
         return this.#verify(form);
@@ -240,6 +258,11 @@ export class FakeNowgg {
     const found = this.#find(form);
     if (!isPurchase(found)) return found;
     const { input } = found;
+    if (input.verifyData) {
+      const data: Record<string, unknown> = { ...input.verifyData, orderId: found.orderId };
+      if ('consumptionState' in input.verifyData) data.consumptionState = found.consumptionState;
+      return envelope(SUCCESS, data);
+    }
     const purchaseTime = String((input.purchaseTime ?? new Date()).getTime());
     const data: Record<string, unknown> = {
       appId: input.appId ?? '11001',

@@ -56,7 +56,17 @@ export async function createNowggAccount(
   t: TestApp,
   tenant: Tenant,
   fake: FakeNowgg,
-  options: { environment?: 'SANDBOX' | 'PRODUCTION'; name?: string; webhookApiKey?: string | null; requestTimeoutMs?: number } = {},
+  options: {
+    environment?: 'SANDBOX' | 'PRODUCTION';
+    name?: string;
+    webhookApiKey?: string | null;
+    requestTimeoutMs?: number;
+    /** null leaves the pin unset (the account then accepts any app id / package name). */
+    appId?: string | null;
+    packageName?: string | null;
+    apiPathPrefix?: 'SELLER' | 'SELLERS';
+    environmentWhenUnreported?: 'SANDBOX' | 'PRODUCTION';
+  } = {},
 ): Promise<NowggAccountIds> {
   const webhookApiKey = options.webhookApiKey === undefined ? WEBHOOK_API_KEY : options.webhookApiKey;
   const res = await t.gql(
@@ -67,8 +77,10 @@ export async function createNowggAccount(
         environment: options.environment ?? 'PRODUCTION',
         apiBaseUrl: fake.baseUrl,
         nowgg: {
-          appId: '11001',
-          packageName: 'gg.now.sample.app',
+          ...(options.appId === null ? {} : { appId: options.appId ?? '11001' }),
+          ...(options.packageName === null ? {} : { packageName: options.packageName ?? 'gg.now.sample.app' }),
+          ...(options.apiPathPrefix ? { apiPathPrefix: options.apiPathPrefix } : {}),
+          ...(options.environmentWhenUnreported ? { environmentWhenUnreported: options.environmentWhenUnreported } : {}),
           paymentsApiKey: fake.paymentsApiKey,
           ...(webhookApiKey === null ? {} : { webhookApiKey }),
           ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),

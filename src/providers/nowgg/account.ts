@@ -4,6 +4,11 @@ import { z } from 'zod';
 import { StoreAccountError, ValidationError } from '../../errors.js';
 import type { StoreAccountConfig } from '../types.js';
 
+/** The two spellings the store's documentation uses; the first is the default. */
+export const nowggApiPathPrefixes = ['v2/seller/', 'v2/sellers/'] as const;
+export type NowggApiPathPrefix = (typeof nowggApiPathPrefixes)[number];
+export const NOWGG_DEFAULT_API_PATH_PREFIX: NowggApiPathPrefix = 'v2/seller/';
+
 export const nowggAccountSettingsSchema = z.object({
   /** nowStudio app id; when set, verified purchases and webhooks must carry it. */
   appId: z.string().min(1).nullish(),
@@ -19,6 +24,17 @@ export const nowggAccountSettingsSchema = z.object({
   alreadyConsumedCodes: z.array(z.number().int()).nullish(),
   /** Same for acknowledgepurchase (evidence otherwise: acknowledgementState 1). */
   alreadyAcknowledgedCodes: z.array(z.number().int()).nullish(),
+  /**
+   * Path prefix of verifyPurchase and acknowledgepurchase. The store's documentation gives
+   * "v2/seller/" on its Request Path lines and "v2/sellers/" in some code samples; the
+   * Request Path line is the specification, so it is the default.
+   */
+  apiPathPrefix: z.enum(nowggApiPathPrefixes).nullish(),
+  /**
+   * What a verified purchase whose answer has no isTestOrder counts as. Unset (the default)
+   * refuses it: granting a test order on a PRODUCTION account gives goods away.
+   */
+  environmentWhenUnreported: z.enum(['SANDBOX', 'PRODUCTION']).nullish(),
 });
 export type NowggAccountSettings = z.infer<typeof nowggAccountSettingsSchema>;
 

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { PurchaseVerificationError, StoreUnavailableError } from '../../errors.js';
 import type { StoreAccountConfig } from '../types.js';
-import { readNowggAccount } from './account.js';
+import { NOWGG_DEFAULT_API_PATH_PREFIX, readNowggAccount, type NowggApiPathPrefix } from './account.js';
 import { NowggCode, nowggErrorFor, type NowggOperation } from './codes.js';
 
 export const NOWGG_PRODUCTION_BASE_URL = 'https://payments-api.now.gg/';
@@ -19,12 +19,24 @@ export const serverConsumableTypes: ReadonlySet<NowggPurchaseType> = new Set(['n
 const integerLike = z.union([z.number().int(), z.string().regex(/^-?\d+$/)]);
 const booleanLike = z.union([z.boolean(), z.enum(['true', 'false'])]);
 
-/** verifyPurchase `data`. Loose: unknown fields are kept so the payload stays the store's own. */
+/**
+ * verifyPurchase `data`. Loose: unknown fields are kept so the payload stays the store's own.
+ * Only orderId is required here: the store's documentation shows answers without productId
+ * (older ones name sellerGoodsId), without purchaseState (payStatusTxt instead) and without
+ * isTestOrder, so what each missing field means is decided in purchase.ts, not by rejecting
+ * the shape.
+ */
 export const nowggPurchaseDataSchema = z.looseObject({
   orderId: z.string().min(1),
-  productId: z.string().min(1),
+  productId: z.string().nullish(),
+  /** Older answers name the product this way (the store's deprecated verifyPayment shows it). */
+  sellerGoodsId: z.union([z.string(), z.number()]).nullish(),
   /** 0 purchased (Google Play semantics, which now.gg mirrors); anything else is not paid. */
-  purchaseState: integerLike,
+  purchaseState: integerLike.nullish(),
+  /** "Paid" / "Unpaid" in the store's samples. */
+  payStatusTxt: z.string().nullish(),
+  /** Not in the store's samples; read with the same vocabulary as payStatusTxt. */
+  payStatus: z.union([z.string(), z.number()]).nullish(),
   /** 0 not yet consumed, 1 consumed. */
   consumptionState: integerLike.nullish(),
   /** Subscriptions: 0 not yet acknowledged, 1 acknowledged (when now.gg reports it). */
@@ -33,11 +45,13 @@ export const nowggPurchaseDataSchema = z.looseObject({
   orderAmount: z.union([z.string(), z.number()]).nullish(),
   currency: z.string().nullish(),
   developerPayload: z.string().nullish(),
-  isTestOrder: booleanLike,
-  /** Epoch milliseconds; purchaseTimeMillis is the deprecated spelling. */
+  isTestOrder: booleanLike.nullish(),
+  /** Epoch seconds or milliseconds (the samples show both); purchaseTimeMillis is the deprecated spelling. */
   purchaseTime: integerLike.nullish(),
   purchaseTimeMillis: integerLike.nullish(),
-  /** Subscriptions: epoch milliseconds when the paid period ends. */
+  /** Payment time, epoch seconds in the samples; used only when no purchaseTime is given. */
+  payTime: integerLike.nullish(),
+  /** Subscriptions: when the paid period ends (seconds or milliseconds). */
   expiryTime: integerLike.nullish(),
   packageName: z.string().nullish(),
   appId: z.union([z.string(), z.number()]).nullish(),
@@ -75,6 +89,8 @@ export interface NowggClientOptions {
   alreadyConsumedCodes?: Iterable<number> | null | undefined;
   /** acknowledgepurchase codes that mean "already acknowledged" (none documented by now.gg). */
   alreadyAcknowledgedCodes?: Iterable<number> | null | undefined;
+  /** Prefix of the seller endpoints (verifyPurchase, acknowledgepurchase); default "v2/seller/". */
+  apiPathPrefix?: NowggApiPathPrefix | null | undefined;
 }
 
 export interface NowggPurchaseRef {
@@ -112,6 +128,7 @@ export class NowggClient {
   readonly #timeoutMs: number;
   readonly #alreadyConsumedCodes: ReadonlySet<number>;
   readonly #alreadyAcknowledgedCodes: ReadonlySet<number>;
+  readonly #sellerPrefix: NowggApiPathPrefix;
 
   constructor(options: NowggClientOptions) {
     this.#apiKey = options.paymentsApiKey;
@@ -121,11 +138,12 @@ export class NowggClient {
     this.#timeoutMs = options.timeoutMs ?? NOWGG_DEFAULT_TIMEOUT_MS;
     this.#alreadyConsumedCodes = new Set(options.alreadyConsumedCodes ?? []);
     this.#alreadyAcknowledgedCodes = new Set(options.alreadyAcknowledgedCodes ?? []);
+    this.#sellerPrefix = options.apiPathPrefix ?? NOWGG_DEFAULT_API_PATH_PREFIX;
   }
 
-  /** POST v2/seller/order/verifyPurchase. Resolves with the validated purchase data. */
+  /** POST <prefix>order/verifyPurchase. Resolves with the validated purchase data. */
   async verifyPurchase(ref: NowggPurchaseRef): Promise<NowggPurchaseData> {
-    const envelope = await this.#call('verifyPurchase', 'v2/seller/order/verifyPurchase', purchaseRefForm(ref));
+    const envelope = await this.#call('verifyPurchase', `${this.#sellerPrefix}order/verifyPurchase`, purchaseRefForm(ref));
     if (envelope.code !== NowggCode.SUCCESS) throw nowggErrorFor('verifyPurchase', envelope.code, envelope.codeMsg);
     const parsed = nowggPurchaseDataSchema.safeParse(envelope.data);
     if (!parsed.success) {
@@ -147,9 +165,9 @@ export class NowggClient {
     });
   }
 
-  /** POST v2/seller/order/acknowledgepurchase (subscriptions). "Already acknowledged" resolves ALREADY_DONE. */
+  /** POST <prefix>order/acknowledgepurchase (subscriptions). "Already acknowledged" resolves ALREADY_DONE. */
   async acknowledgePurchase(ref: NowggPurchaseRef): Promise<NowggFinishOutcome> {
-    const envelope = await this.#call('acknowledgePurchase', 'v2/seller/order/acknowledgepurchase', purchaseRefForm(ref));
+    const envelope = await this.#call('acknowledgePurchase', `${this.#sellerPrefix}order/acknowledgepurchase`, purchaseRefForm(ref));
     return this.#finishOutcome('acknowledgePurchase', envelope, ref, {
       alreadyDoneCodes: this.#alreadyAcknowledgedCodes,
       recheckCodes: acknowledgeFailuresWorthRechecking,
@@ -229,6 +247,7 @@ export function createNowggClient(account: StoreAccountConfig, options: { timeou
     timeoutMs: options.timeoutMs ?? settings.requestTimeoutMs,
     alreadyConsumedCodes: settings.alreadyConsumedCodes,
     alreadyAcknowledgedCodes: settings.alreadyAcknowledgedCodes,
+    apiPathPrefix: settings.apiPathPrefix,
   });
 }
 

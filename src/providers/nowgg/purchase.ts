@@ -77,16 +77,22 @@ export async function verifyNowggPurchase(
   return toVerifiedPurchase(account, claim, data);
 }
 
-/** Pure mapping and checks of a verifyPurchase answer; throws PurchaseVerificationError. */
+/**
+ * Pure mapping and checks of a verifyPurchase answer; throws PurchaseVerificationError.
+ * Order matters: the answer must first show a purchase of this app, in this environment,
+ * that is paid; only then may a product the store does not name be taken from the claim.
+ */
 export function toVerifiedPurchase(
   account: StoreAccountConfig,
   claim: NowggPurchaseClaim,
   data: NowggPurchaseData,
+  now: Date = new Date(),
 ): VerifiedPurchase {
   const { settings } = readNowggAccount(account);
   const type = parseNowggPurchaseType(claim.type);
+  const subject = `now.gg order ${data.orderId}`;
 
-  const environment = toBoolean(data.isTestOrder) ? StoreEnvironment.SANDBOX : StoreEnvironment.PRODUCTION;
+  const environment = reportedEnvironment(settings, data, subject);
   if (environment !== account.environment) {
     throw new PurchaseVerificationError(
       'WRONG_ENVIRONMENT',
@@ -94,30 +100,22 @@ export function toVerifiedPurchase(
     );
   }
   assertSameApplication(settings, data, `order ${data.orderId}`);
-  if (toInteger(data.purchaseState) !== PURCHASED) {
-    throw new PurchaseVerificationError(
-      'PURCHASE_NOT_PAID',
-      `now.gg order ${data.orderId} has purchaseState ${data.purchaseState}, not 0 (purchased)`,
-    );
-  }
-  if (data.productId !== claim.productId) {
-    throw new PurchaseVerificationError(
-      'WRONG_PRODUCT',
-      `now.gg order ${data.orderId} is for product "${data.productId}", not the claimed "${claim.productId}"`,
-    );
-  }
+  assertPaid(data, subject);
+  const productId = purchasedProduct(data, claim, subject);
+  const purchasedAt = purchaseTime(data, subject, now);
+  const expiresAt = data.expiryTime == null ? null : storeInstant(data.expiryTime, 'expiryTime', subject, null);
 
-  const finishParams: NowggFinishParams = { type, purchaseToken: claim.purchaseToken, productId: data.productId };
+  const finishParams: NowggFinishParams = { type, purchaseToken: claim.purchaseToken, productId };
   return {
     storeOrderId: data.orderId,
-    storeProductId: data.productId,
+    storeProductId: productId,
     productType: isSubscription(data) ? ProductType.AUTO_RENEWABLE : null,
     quantity: 1,
     amountMinor: amountInMinorUnits(data),
     currency: data.currency ?? null,
     purchaseToken: claim.purchaseToken,
-    purchasedAt: purchaseTime(data),
-    expiresAt: data.expiryTime == null ? null : new Date(toInteger(data.expiryTime)),
+    purchasedAt,
+    expiresAt,
     environment,
     revocation: null,
     finishMode: serverConsumableTypes.has(type) ? FinishMode.SERVER : FinishMode.CLIENT,
@@ -128,6 +126,138 @@ export function toVerifiedPurchase(
       ...(claim.developerPayload ? { [CONSUME_DEVELOPER_PAYLOAD_KEY]: claim.developerPayload } : {}),
     },
   };
+}
+
+function reportedEnvironment(settings: NowggAccountSettings, data: NowggPurchaseData, subject: string): StoreEnvironment {
+  if (data.isTestOrder != null) return toBoolean(data.isTestOrder) ? StoreEnvironment.SANDBOX : StoreEnvironment.PRODUCTION;
+  if (settings.environmentWhenUnreported) return settings.environmentWhenUnreported;
+  throw new PurchaseVerificationError(
+    'MALFORMED_PURCHASE',
+    `${subject} does not say whether it is a test order (no isTestOrder); set environmentWhenUnreported on the store account to accept such answers`,
+  );
+}
+
+type PaidReading = 'PAID' | 'UNPAID' | 'UNKNOWN';
+
+// The pay-status vocabulary of the store's samples ("Paid", "Unpaid"); case and spaces ignored.
+function readPayStatus(value: string | number): PaidReading {
+  const text = String(value).trim().toLowerCase();
+  if (text === 'paid') return 'PAID';
+  if (text === 'unpaid') return 'UNPAID';
+  return 'UNKNOWN';
+}
+
+/**
+ * Every paid-state field present must say paid. Any that says unpaid makes the purchase
+ * unpaid, even when another says paid (the store's documentation has a sample with
+ * purchaseState 0 and payStatusTxt "Unpaid"): granting an unpaid order is the worse
+ * mistake, and the client can submit again once the store reports it paid. A value we
+ * cannot read is ambiguous; no paid-state field at all is malformed.
+ */
+function assertPaid(data: NowggPurchaseData, subject: string): void {
+  const readings: { field: string; value: string; reading: PaidReading }[] = [];
+  if (data.purchaseState != null) {
+    readings.push({
+      field: 'purchaseState',
+      value: String(data.purchaseState),
+      reading: toInteger(data.purchaseState) === PURCHASED ? 'PAID' : 'UNPAID',
+    });
+  }
+  if (data.payStatusTxt != null) {
+    readings.push({ field: 'payStatusTxt', value: data.payStatusTxt, reading: readPayStatus(data.payStatusTxt) });
+  }
+  if (data.payStatus != null) {
+    readings.push({ field: 'payStatus', value: String(data.payStatus), reading: readPayStatus(data.payStatus) });
+  }
+  const describe = (list: typeof readings) => list.map((r) => `${r.field} ${JSON.stringify(r.value)}`).join(', ');
+  if (readings.length === 0) {
+    throw new PurchaseVerificationError('MALFORMED_PURCHASE', `${subject} has no payment state (purchaseState, payStatusTxt or payStatus)`);
+  }
+  const unpaid = readings.filter((r) => r.reading === 'UNPAID');
+  if (unpaid.length > 0) {
+    throw new PurchaseVerificationError('PURCHASE_NOT_PAID', `${subject} is not paid: ${describe(unpaid)} (answer: ${describe(readings)})`);
+  }
+  const unknown = readings.filter((r) => r.reading === 'UNKNOWN');
+  if (unknown.length > 0) {
+    throw new PurchaseVerificationError('AMBIGUOUS_PURCHASE', `${subject} has a payment state ZeroDrop cannot read: ${describe(unknown)}`);
+  }
+}
+
+/**
+ * The product the store names (productId, or sellerGoodsId in older answers). When it names
+ * none, the claimed product is used: this runs after the store has answered our own API
+ * key for this token with a paid purchase of this app, so the token is genuine; see
+ * "Open points" in docs/nowgg.md for what that leaves to trust.
+ */
+function purchasedProduct(data: NowggPurchaseData, claim: NowggPurchaseClaim, subject: string): string {
+  const named = [
+    { field: 'productId', value: data.productId },
+    { field: 'sellerGoodsId', value: data.sellerGoodsId == null ? null : String(data.sellerGoodsId) },
+  ].filter((entry): entry is { field: string; value: string } => entry.value != null && entry.value !== '');
+  const distinct = new Set(named.map((entry) => entry.value));
+  if (distinct.size > 1) {
+    throw new PurchaseVerificationError(
+      'AMBIGUOUS_PURCHASE',
+      `${subject} names two products: ${named.map((e) => `${e.field} "${e.value}"`).join(' and ')}`,
+    );
+  }
+  const reported = named[0]?.value;
+  if (reported === undefined) return claim.productId;
+  if (reported !== claim.productId) {
+    throw new PurchaseVerificationError(
+      'WRONG_PRODUCT',
+      `${subject} is for product "${reported}", not the claimed "${claim.productId}"`,
+    );
+  }
+  return reported;
+}
+
+// Epoch values from the store are seconds in some samples and milliseconds in others. The
+// two ranges are told apart by magnitude: from 2010 to the year 5138, seconds stay below
+// 1e11 and milliseconds above 1.26e12. Anything else is refused rather than guessed.
+const EARLIEST = Date.UTC(2010, 0, 1);
+const LATEST = Date.UTC(5000, 0, 1);
+const CLOCK_SKEW_MS = 86_400_000;
+
+function storeInstant(raw: number | string, field: string, subject: string, notAfter: Date | null): Date {
+  const value = toInteger(raw);
+  const millis = !Number.isSafeInteger(value)
+    ? Number.NaN
+    : value >= EARLIEST / 1000 && value < LATEST / 1000
+      ? value * 1000
+      : value >= EARLIEST && value < LATEST
+        ? value
+        : Number.NaN;
+  if (Number.isNaN(millis) || (notAfter && millis > notAfter.getTime())) {
+    throw new PurchaseVerificationError(
+      'MALFORMED_PURCHASE',
+      `${subject} has an impossible ${field} ${JSON.stringify(raw)} (neither epoch seconds nor milliseconds of a plausible date)`,
+    );
+  }
+  return new Date(millis);
+}
+
+/**
+ * purchaseTime, else the deprecated purchaseTimeMillis, else payTime. When purchaseTime and
+ * purchaseTimeMillis are both given they must name the same second (one of the store's
+ * samples gives the one in seconds and the other in milliseconds).
+ */
+function purchaseTime(data: NowggPurchaseData, subject: string, now: Date): Date {
+  const notAfter = new Date(now.getTime() + CLOCK_SKEW_MS);
+  const candidates = (['purchaseTime', 'purchaseTimeMillis', 'payTime'] as const)
+    .filter((field) => data[field] != null && data[field] !== '')
+    .map((field) => ({ field, at: storeInstant(data[field]!, field, subject, notAfter) }));
+  const [first, second] = candidates;
+  if (!first) {
+    throw new PurchaseVerificationError('MALFORMED_PURCHASE', `${subject} has no purchaseTime`);
+  }
+  if (second && second.field === 'purchaseTimeMillis' && Math.abs(first.at.getTime() - second.at.getTime()) >= 1000) {
+    throw new PurchaseVerificationError(
+      'AMBIGUOUS_PURCHASE',
+      `${subject} gives two purchase times: purchaseTime ${first.at.toISOString()} and purchaseTimeMillis ${second.at.toISOString()}`,
+    );
+  }
+  return first.at;
 }
 
 /**
@@ -160,14 +290,6 @@ export function assertSameApplication(
 // Product decides consumable vs non-consumable.
 function isSubscription(data: NowggPurchaseData): boolean {
   return data.kind != null && data.kind.toLowerCase().includes('subscription');
-}
-
-function purchaseTime(data: NowggPurchaseData): Date {
-  const millis = data.purchaseTime ?? data.purchaseTimeMillis;
-  if (millis == null) {
-    throw new PurchaseVerificationError('MALFORMED_PURCHASE', `now.gg order ${data.orderId} has no purchaseTime`);
-  }
-  return new Date(toInteger(millis));
 }
 
 function amountInMinorUnits(data: NowggPurchaseData): bigint | null {
