@@ -10,6 +10,7 @@ import type { ProductType, Store } from '../generated/prisma/enums.js';
 import type { VerifiedPurchase } from '../providers/types.js';
 import { ConflictError, PurchaseRevokedError } from '../errors.js';
 import { failpoint } from '../failpoints.js';
+import { replayAccess, type PaidPeriod } from './access-replay.js';
 import { EventBuffer, OrderEventType, type PublishEvents } from './events.js';
 import { enqueueTask } from './tasks.js';
 
@@ -292,6 +293,11 @@ export class Fulfilment {
       const row = rows[0];
       if (!row) throw new Error('entitlement upsert returned no row');
       entitlement = row;
+      // Store-priced access (Huya prepaid) is recomputed from all paid orders, so the
+      // arrival order of their callbacks cannot change it (the upsert above took the row lock).
+      if (durationSeconds !== null && this.#accessDurations.has(product.store)) {
+        entitlement = await this.#replayPricedAccess(tx, entitlement, product);
+      }
       if (row.expiresAt && !order.expiresAt) {
         order = await tx.order.update({ where: { id: order.id }, data: { expiresAt: row.expiresAt } });
       }
@@ -308,6 +314,22 @@ export class Fulfilment {
       });
     }
     return { order, entitlement };
+  }
+
+  /** The entitlement's end replayed from the player's paid, non-revoked orders of `product`. */
+  async #replayPricedAccess(tx: TransactionClient, entitlement: Entitlement, product: Product): Promise<Entitlement> {
+    const paid = await tx.order.findMany({
+      where: { appId: product.appId, productId: product.id, playerId: entitlement.playerId, status: { in: ['DELIVERED', 'FINISHED'] } },
+      select: { storeOrderId: true, purchasedAt: true, verifiedPayload: true },
+    });
+    const periods: PaidPeriod[] = [];
+    for (const order of paid) {
+      const { accessDurationMs } = this.#pricing(product, order.verifiedPayload, null);
+      if (accessDurationMs !== null) periods.push({ at: order.purchasedAt, durationMs: accessDurationMs, key: order.storeOrderId });
+    }
+    const expiresAt = replayAccess(periods);
+    if (expiresAt === null || expiresAt.getTime() === entitlement.expiresAt?.getTime()) return entitlement;
+    return tx.entitlement.update({ where: { id: entitlement.id }, data: { expiresAt } });
   }
 
   /** Delivers orders that arrived before their product existed. Safe to call repeatedly. */

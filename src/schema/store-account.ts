@@ -81,11 +81,25 @@ const NowggAccountInput = builder.inputType('NowggAccountInput', {
   }),
 });
 
+const HuyaGetSigningKeyOrderEnum = builder.enumType('HuyaGetSigningKeyOrder', {
+  description: "Key order of the JSON a GET callback is signed over; the store's documentation does not say.",
+  values: {
+    DOCUMENTED: { value: 'documented', description: "The field order of the store's documentation (default)." },
+    QUERY: { value: 'query', description: 'The order the fields appear in the query string.' },
+    ALPHABETICAL: { value: 'alphabetical', description: 'Keys sorted alphabetically.' },
+  } as const,
+});
+
 const HuyaAccountInput = builder.inputType('HuyaAccountInput', {
   fields: (t) => ({
     huyaAppId: t.string({ description: 'The appId in the callback signature.' }),
     extUuid: t.string({ description: 'The mini-program (extension) uuid.' }),
     extSecret: t.string({ description: 'Secret. Signs callbacks and the SDK JWT.' }),
+    getSigningKeyOrder: t.field({ type: HuyaGetSigningKeyOrderEnum, description: 'GET callbacks only; default DOCUMENTED.' }),
+    callbackToleranceSeconds: t.int({
+      description: "Accepted distance between a callback's timestamp and our clock (1..86400 s); default HUYA_TIMESTAMP_WINDOW_SECONDS.",
+    }),
+    orderTimeZone: t.string({ description: 'IANA zone of orderTime (yyyyMMddHHmmss has no offset); default Asia/Shanghai.' }),
   }),
 });
 

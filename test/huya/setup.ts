@@ -177,7 +177,12 @@ export async function postCallback(t: TestApp, webhookPath: string, fields: Huya
 }
 
 /** GETs a callback as Huya does: fields in the query string, authorization header. */
-export async function getCallback(t: TestApp, webhookPath: string, fields: HuyaCallbackFieldsInput, keys: SendOptions = {}): Promise<CallbackAnswer> {
+export async function getCallback(
+  t: TestApp,
+  webhookPath: string,
+  fields: HuyaCallbackFieldsInput,
+  keys: SendOptions & { signedKeyOrder?: readonly (keyof HuyaCallbackFieldsInput)[] } = {},
+): Promise<CallbackAnswer> {
   const signed = signedHuyaGet(fields, keys);
   const response = await t.app.fetch(
     new Request(`http://zerodrop.test${webhookPath}?${signed.query.toString()}`, {
