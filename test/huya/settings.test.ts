@@ -2,7 +2,7 @@
 // timestamp tolerance, order-time zone): validated, read back as stored, and in effect.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../gql/index.js';
-import { createTestApp, type Tenant, type TestApp } from '../helpers/app.js';
+import { createTestApp, type TestApp } from '../helpers/app.js';
 import { HUYA_TEST_APP_ID, HUYA_TEST_EXT_SECRET, HUYA_TEST_EXT_UUID, huyaOrderTime, type HuyaCallbackFieldsInput } from '../helpers/huya.js';
 
 const ALPHABETICAL_KEYS: (keyof HuyaCallbackFieldsInput)[] = ['expenseLevel', 'extUuid', 'goodsUuid', 'orderId', 'orderTime', 'profileId', 'timestamp'];
