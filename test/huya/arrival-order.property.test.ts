@@ -23,7 +23,7 @@ beforeAll(async () => {
     { level: '1', days: 7 },
     { level: '2', days: 30 },
   ]);
-});
+}, 120_000);
 afterAll(() => t.close());
 
 interface PaidOrder {
