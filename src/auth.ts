@@ -1,9 +1,9 @@
 // Who is calling: operator (admin token), an app's server key, or an app's client key
 // acting for one player (player token). Keys are looked up by SHA-256 hash.
 import { createRemoteJWKSet, decodeJwt, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import type { PrismaClient } from './db.js';
-import { constantTimeEqual, randomToken, sha256Hex, type SecretBox } from './crypto.js';
-import { AppError } from './errors.js';
+import type { PrismaClient } from './platform/db.js';
+import { constantTimeEqual, randomToken, sha256Hex, type SecretBox } from './platform/crypto.js';
+import { AppError } from './platform/errors.js';
 
 export type Caller =
   | { kind: 'anonymous' }

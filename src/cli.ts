@@ -2,13 +2,13 @@
 import { parseArgs } from 'node:util';
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { loadEnv } from './env.js';
-import { openDatabase } from './db.js';
-import { createMigration, migrationStatus } from './db/migrate.js';
-import { loadMasterKey, SecretBox } from './crypto.js';
+import { loadEnv } from './platform/env.js';
+import { openDatabase } from './platform/db.js';
+import { createMigration, migrationStatus } from './platform/migrate.js';
+import { loadMasterKey, SecretBox } from './platform/crypto.js';
 import { Authenticator } from './auth.js';
 import { AppsService } from './services/apps.js';
-import { AppError } from './errors.js';
+import { AppError } from './platform/errors.js';
 
 const usage = `Usage: zerodrop <command> [options]
 

@@ -1,9 +1,9 @@
 // Entry point: parse env → createApp → listen; demo app on first start; graceful shutdown.
 import { createServer } from 'node:http';
 import { createServerAdapter } from '@whatwg-node/server';
-import { EnvError, loadEnv } from './env.js';
+import { EnvError, loadEnv } from './platform/env.js';
 import { createApp } from './app.js';
-import { createLogger } from './logger.js';
+import { createLogger } from './platform/logger.js';
 import { ensureDemoApp } from './demo.js';
 import { attachGraphqlWs } from './http/graphql-ws.js';
 

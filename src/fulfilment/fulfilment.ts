@@ -3,13 +3,13 @@
 // storeOrderId; Entitlement: appId + grantKey; Task: dedupeKey) and on conditional
 // status updates — never on isolation levels or in-process locks — so it holds across
 // any number of instances and any crash (a transaction either committed whole or not).
-import type { PrismaClient, TransactionClient } from '../db.js';
+import type { PrismaClient, TransactionClient } from '../platform/db.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { Entitlement, Order, Product } from '../generated/prisma/client.js';
 import type { ProductType, Store } from '../generated/prisma/enums.js';
-import type { VerifiedPurchase } from '../providers/types.js';
-import { ConflictError, PurchaseRevokedError } from '../errors.js';
-import { failpoint } from '../failpoints.js';
+import type { VerifiedPurchase } from '../providers/contract.js';
+import { ConflictError, PurchaseRevokedError } from '../platform/errors.js';
+import { failpoint } from '../platform/failpoints.js';
 import { EventBuffer, OrderEventType, type PublishEvents } from './events.js';
 import { enqueueTask } from './tasks.js';
 

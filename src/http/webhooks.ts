@@ -1,6 +1,6 @@
 // Store-to-us HTTP endpoints: /webhooks/<store>/<storeAccountId>. Each store module
 // registers its handler; the account id in the path selects credentials.
-import type { Logger } from '../logger.js';
+import type { Logger } from '../platform/logger.js';
 import type { Services } from '../services/index.js';
 import { json } from './json.js';
 

@@ -1,6 +1,6 @@
 // Registers every store provider. Adding a store: one folder, one line here.
 import { registerProvider } from './registry.js';
-import { huyaProvider, HuyaAccountSecretsSchema, HuyaAccountSettingsSchema } from './huya/index.js';
+import { huyaProvider, HuyaAccountSecretsSchema, HuyaAccountSettingsSchema } from './huya/protocol/index.js';
 
 registerProvider('HUYA', {
   provider: huyaProvider,
@@ -8,7 +8,7 @@ registerProvider('HUYA', {
   secretsSchema: HuyaAccountSecretsSchema,
 });
 
-import { nowggAccountSecretsSchema, nowggAccountSettingsSchema, nowggProvider } from './nowgg/index.js';
+import { nowggAccountSecretsSchema, nowggAccountSettingsSchema, nowggProvider } from './nowgg/protocol/index.js';
 
 registerProvider('NOWGG', {
   provider: nowggProvider,
@@ -16,7 +16,7 @@ registerProvider('NOWGG', {
   secretsSchema: nowggAccountSecretsSchema,
 });
 
-import { huaweiAccountSecretsSchema, huaweiAccountSettingsSchema, huaweiProvider } from './huawei/index.js';
+import { huaweiAccountSecretsSchema, huaweiAccountSettingsSchema, huaweiProvider } from './huawei/protocol/index.js';
 
 registerProvider('HUAWEI', {
   provider: huaweiProvider,

@@ -1,7 +1,7 @@
 // One module per store behind one interface (Vendure's payment-handler shape).
 import type { z } from 'zod';
 import type { Store } from '../generated/prisma/enums.js';
-import type { StoreProvider } from './types.js';
+import type { StoreProvider } from './contract.js';
 
 export interface ProviderModule {
   provider: StoreProvider;

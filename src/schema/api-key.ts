@@ -1,5 +1,5 @@
 import { scopedAppId } from '../context.js';
-import { NotFoundError, ValidationError } from '../errors.js';
+import { NotFoundError, ValidationError } from '../platform/errors.js';
 import { rowId } from '../services/validation.js';
 import { builder } from './builder.js';
 

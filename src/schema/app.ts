@@ -1,5 +1,5 @@
 import { callerAppId, NO_APP, scopedAppId } from '../context.js';
-import { ValidationError } from '../errors.js';
+import { ValidationError } from '../platform/errors.js';
 import { builder } from './builder.js';
 
 export const AppRef = builder.prismaNode('App', {

@@ -13,7 +13,7 @@ import {
   StoreUnavailableError,
   ValidationError,
   type FieldError,
-} from '../errors.js';
+} from '../platform/errors.js';
 import { builder } from './builder.js';
 
 export const ErrorInterface = builder.interfaceRef<AppError>('Error').implement({

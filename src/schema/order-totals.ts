@@ -1,6 +1,6 @@
 // Order totals per day, store and currency (the dashboard's summary).
 import { scopedAppId } from '../context.js';
-import { ValidationError } from '../errors.js';
+import { ValidationError } from '../platform/errors.js';
 import type { OrderTotalsRow } from '../services/order-totals.js';
 import { builder } from './builder.js';
 import { StoreEnum } from './store-account.js';

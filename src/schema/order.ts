@@ -1,5 +1,5 @@
 import { callerPlayerId, scopedAppId, type Context } from '../context.js';
-import { NotFoundError, ValidationError } from '../errors.js';
+import { NotFoundError, ValidationError } from '../platform/errors.js';
 import { rowId } from '../services/validation.js';
 import { builder } from './builder.js';
 import { StoreEnum, StoreEnvironmentEnum } from './store-account.js';

@@ -1,6 +1,6 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { scopedAppId } from '../context.js';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../platform/errors.js';
 import { rowId } from '../services/validation.js';
 import { builder } from './builder.js';
 import { StoreEnum } from './store-account.js';

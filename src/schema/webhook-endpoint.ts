@@ -2,7 +2,7 @@
 // with their attempts. See services/webhooks.ts for signing and retries.
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { scopedAppId } from '../context.js';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../platform/errors.js';
 import type { TaskAttempt } from '../generated/prisma/client.js';
 import { rowId } from '../services/validation.js';
 import { deliveryStatus, deliveryStatusFilter, type WebhookDeliveryStatus } from '../services/webhooks.js';

@@ -1,12 +1,12 @@
 // Products: what a store product id grants. Creating one delivers orders that were
 // paid before it existed (recorded as AWAITING_PRODUCT).
 import { z } from 'zod';
-import type { PrismaClient } from '../db.js';
+import type { PrismaClient } from '../platform/db.js';
 import { Prisma, type Product } from '../generated/prisma/client.js';
 import type { ProductType, Store } from '../generated/prisma/enums.js';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../platform/errors.js';
 import type { Fulfilment } from '../fulfilment/fulfilment.js';
-import { RevenueTiersSchema, TimeLimitedConfigSchema } from '../providers/huya/index.js';
+import { RevenueTiersSchema, TimeLimitedConfigSchema } from '../providers/huya/protocol/index.js';
 import { isUniqueViolation, parseInput, rowId } from './validation.js';
 
 export interface ProductInput {

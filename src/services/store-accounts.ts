@@ -1,14 +1,14 @@
 // Store credentials per app and environment. Secrets are sealed (AES-GCM) and never
 // leave this service except to providers, unsealed, in memory.
 import { z } from 'zod';
-import type { PrismaClient } from '../db.js';
+import type { PrismaClient } from '../platform/db.js';
 import type { StoreAccount } from '../generated/prisma/client.js';
 import type { Store, StoreEnvironment } from '../generated/prisma/enums.js';
-import type { SecretBox } from '../crypto.js';
-import { NotFoundError, StoreAccountError, ValidationError } from '../errors.js';
-import type { StoreAccountConfig } from '../providers/types.js';
+import type { SecretBox } from '../platform/crypto.js';
+import { NotFoundError, StoreAccountError, ValidationError } from '../platform/errors.js';
+import type { StoreAccountConfig } from '../providers/contract.js';
 import { providerFor } from '../providers/registry.js';
-import { parseTrustedRootsPem } from '../providers/huawei/roots.js';
+import { parseTrustedRootsPem } from '../providers/huawei/protocol/roots.js';
 import { isUniqueViolation, isUuid, parseInput, rowId } from './validation.js';
 
 export interface StoreAccountInput {

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp, type ZeroDropApp } from '../../src/app.js';
 import { runCli } from '../../src/cli.js';
-import { loadEnv } from '../../src/env.js';
-import { createLogger } from '../../src/logger.js';
-import { openDatabase } from '../../src/db.js';
+import { loadEnv } from '../../src/platform/env.js';
+import { createLogger } from '../../src/platform/logger.js';
+import { openDatabase } from '../../src/platform/db.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { SLOW, runNode } from './process.js';
 

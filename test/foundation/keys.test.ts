@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { graphql } from '../gql/index.js';
 import { createApp } from '../../src/app.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../src/platform/logger.js';
 import { schema } from '../../src/schema/index.js';
 import { createTestApp, type Tenant, type TestApp } from '../helpers/app.js';
 

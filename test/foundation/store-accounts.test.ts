@@ -11,9 +11,9 @@ import 'reflect-metadata'; // @peculiar/x509 needs it loaded first
 import * as x509 from '@peculiar/x509';
 import { graphql } from '../gql/index.js';
 import { createApp } from '../../src/app.js';
-import { loadMasterKey, SecretBox } from '../../src/crypto.js';
-import { decodeKey, loadEnv } from '../../src/env.js';
-import { createLogger } from '../../src/logger.js';
+import { loadMasterKey, SecretBox } from '../../src/platform/crypto.js';
+import { decodeKey, loadEnv } from '../../src/platform/env.js';
+import { createLogger } from '../../src/platform/logger.js';
 import { schema } from '../../src/schema/index.js';
 import { createTestApp, type Tenant, type TestApp } from '../helpers/app.js';
 

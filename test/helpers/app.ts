@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type ExecutionResult } from 'graphql';
 import { createApp, type ZeroDropApp } from '../../src/app.js';
-import { loadEnv, type Env } from '../../src/env.js';
-import { createLogger } from '../../src/logger.js';
+import { loadEnv, type Env } from '../../src/platform/env.js';
+import { createLogger } from '../../src/platform/logger.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';

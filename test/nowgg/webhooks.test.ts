@@ -2,8 +2,8 @@
 // answered {"success":true} only when durable; replays, stale events and unknown orders.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
-import { openDatabase } from '../../src/db.js';
-import { createLogger } from '../../src/logger.js';
+import { openDatabase } from '../../src/platform/db.js';
+import { createLogger } from '../../src/platform/logger.js';
 import { FakeNowgg } from '../helpers/fake-nowgg.js';
 import { createTestApp, type Tenant, type TestApp } from '../helpers/app.js';
 import {
