@@ -56,19 +56,23 @@ export class Authenticator {
   readonly #adminToken: string | undefined;
   readonly #keyCache = new Map<string, CachedKey>();
   readonly #jwks = new Map<string, JWTVerifyGetKey>();
-  readonly #extraVerifiers: PlayerTokenVerifier[] = [];
+  readonly #extraVerifiers: readonly PlayerTokenVerifier[];
   /** How long a key lookup is trusted; revocation reaches other instances within this. */
   readonly keyCacheMs: number;
 
-  constructor(deps: { prisma: PrismaClient; box: SecretBox; adminToken: string | undefined; keyCacheMs?: number }) {
+  constructor(deps: {
+    prisma: PrismaClient;
+    box: SecretBox;
+    adminToken: string | undefined;
+    keyCacheMs?: number;
+    /** Store-issued tokens accepted as player tokens (Huya's SDK JWT). */
+    playerTokenVerifiers?: readonly PlayerTokenVerifier[];
+  }) {
     this.#prisma = deps.prisma;
+    this.#extraVerifiers = deps.playerTokenVerifiers ?? [];
     this.#box = deps.box;
     this.#adminToken = deps.adminToken;
     this.keyCacheMs = deps.keyCacheMs ?? 5_000;
-  }
-
-  addPlayerTokenVerifier(verifier: PlayerTokenVerifier): void {
-    this.#extraVerifiers.push(verifier);
   }
 
   forgetKey(hash: string): void {

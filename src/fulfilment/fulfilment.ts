@@ -63,17 +63,19 @@ export class Fulfilment {
   readonly #onTasksEnqueued: () => void;
   /** Transactions (by their event buffer) that enqueued a task: only those wake the worker. */
   readonly #enqueuedTasks = new WeakSet<EventBuffer>();
-  readonly #accessDurations = new Map<Store, AccessDurationResolver>();
+  /** Stores that price their time-limited orders (see AccessDurationResolver). */
+  readonly #accessDurations: ReadonlyMap<Store, AccessDurationResolver>;
 
-  constructor(deps: { prisma: PrismaClient; publish: PublishEvents; onTasksEnqueued?: () => void }) {
+  constructor(deps: {
+    prisma: PrismaClient;
+    publish: PublishEvents;
+    onTasksEnqueued?: () => void;
+    accessDurations?: ReadonlyMap<Store, AccessDurationResolver>;
+  }) {
     this.#prisma = deps.prisma;
     this.#publish = deps.publish;
     this.#onTasksEnqueued = deps.onTasksEnqueued ?? (() => {});
-  }
-
-  /** Lets a store price its time-limited orders (see AccessDurationResolver). */
-  registerAccessDuration(store: Store, resolver: AccessDurationResolver): void {
-    this.#accessDurations.set(store, resolver);
+    this.#accessDurations = deps.accessDurations ?? new Map();
   }
 
   /** Whether `product` delivers an order with this payload, and for how long. */

@@ -66,7 +66,7 @@ const envSchema = z.object({
   HUYA_TIMESTAMP_WINDOW_SECONDS: int(1).default(300),
   HUYA_TIME_ZONE: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai').default('Asia/Shanghai'),
   SHUTDOWN_GRACE_MS: int(0).default(10_000),
-  /** Chaos testing only: comma-separated failpoints that kill the process (see src/failpoints.ts). */
+  /** Chaos testing only: comma-separated failpoints that kill the process (see src/platform/failpoints.ts). */
   ZERODROP_FAILPOINTS: z.string().default(''),
 });
 

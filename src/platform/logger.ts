@@ -2,8 +2,8 @@ import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
-/** Paths whose values never reach the logs. */
-export const redactPaths = [
+/** Paths whose values never reach the logs (besides each store's secret names, see createLogger). */
+const baseRedactPaths = [
   'req.headers.authorization',
   'req.headers["x-player-token"]',
   'req.headers.cookie',
@@ -13,11 +13,7 @@ export const redactPaths = [
   '*.authorization',
   '*.secret',
   '*.secrets',
-  '*.privateKeyPem',
   '*.apiKey',
-  '*.paymentsApiKey',
-  '*.webhookApiKey',
-  '*.extSecret',
   '*.token',
   '*.password',
   'secret',
@@ -25,12 +21,18 @@ export const redactPaths = [
   'token',
 ];
 
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+/** The redacted paths, with the store secrets' names (`*.<name>`, as in a settings object). */
+export function redactPaths(secretNames: readonly string[] = []): string[] {
+  return [...baseRedactPaths, ...secretNames.map((name) => `*.${name}`)];
+}
+
+/** `secretNames`: the store modules' secret field names (StoreCatalog.secretNames()). */
+export function createLogger(level: string, destination?: pino.DestinationStream, secretNames: readonly string[] = []): Logger {
   return pino(
     {
       level,
       base: { service: 'zerodrop' },
-      redact: { paths: redactPaths, censor: '[redacted]' },
+      redact: { paths: redactPaths(secretNames), censor: '[redacted]' },
       serializers: { err: pino.stdSerializers.err },
     },
     destination,

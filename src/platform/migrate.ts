@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import type { Database } from './db.js';
 import {
   bindMigrationAwareSqlAdapterFactory,
   type SqlMigrationAwareDriverAdapterFactory,
@@ -219,4 +220,30 @@ export async function createMigration(name: string, now = new Date(), paths: Mig
     );
   }
   return folder;
+}
+
+/**
+ * Whether every migration folder is recorded as applied. Start-up then skips Prisma's
+ * schema engine, which takes about a second and tens of MB to load only to find nothing
+ * to do. Anything else — no history table yet, a pending, failed or rolled-back
+ * migration — goes through the engine, which applies or reports it. Asked through the
+ * driver adapter: the Prisma client would load its query compiler before the server is
+ * ready.
+ */
+export async function migrationsApplied(db: Database): Promise<boolean> {
+  const adapter = await db.adapterFactory.connect();
+  try {
+    const history = await adapter.queryRaw({
+      sql: `SELECT "migration_name" FROM "_prisma_migrations" WHERE "finished_at" IS NOT NULL AND "rolled_back_at" IS NULL`,
+      args: [],
+      argTypes: [],
+    });
+    const applied = new Set(history.rows.map(([name]) => name));
+    const { migrationDirectories } = await readMigrations();
+    return migrationDirectories.every((migration) => applied.has(migration.path));
+  } catch {
+    return false; // no history table yet: a new database
+  } finally {
+    await adapter.dispose();
+  }
 }

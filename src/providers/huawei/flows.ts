@@ -11,7 +11,7 @@ import {
   type HuaweiNotification,
 } from './protocol/index.js';
 import type { StoreAccountConfig, VerifiedPurchase } from '../contract.js';
-import type { ServiceDeps } from '../../services/index.js';
+import type { StoreDeps } from '../contract.js';
 import type { StoreAccountsService } from '../../services/store-accounts.js';
 
 export interface HuaweiSubmission {
@@ -34,7 +34,7 @@ export interface SyncItem {
 
 export type NotificationOutcome = 'PROCESSED' | 'DUPLICATE';
 
-export function createHuaweiService(deps: ServiceDeps, storeAccounts: StoreAccountsService) {
+export function createHuaweiService(deps: StoreDeps, storeAccounts: StoreAccountsService = deps.storeAccounts) {
   const { fulfilment, prisma } = deps;
   const timeoutMs = deps.env.STORE_HTTP_TIMEOUT_MS;
 

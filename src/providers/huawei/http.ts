@@ -1,18 +1,22 @@
 // Huawei notifications v3: POST /webhooks/huawei/<storeAccountId>. 200 only once the
 // work is durable; Huawei retries anything else, and duplicates are ignored by id.
 import { PurchaseVerificationError, StoreAccountError, StoreRejectedError, StoreUnavailableError } from '../../platform/errors.js';
-import { NotificationAccountError } from './flows.js';
+import { NotificationAccountError, type HuaweiService } from './flows.js';
 import { json } from '../../http/json.js';
-import { registerWebhook } from '../../http/webhooks.js';
+import type { CallbackContext } from '../contract.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
 
-registerWebhook('huawei', async (request, storeAccountId, { services, logger, requestId }) => {
+export async function huaweiCallback(
+  request: Request,
+  storeAccountId: string,
+  { flows, logger, requestId }: CallbackContext<HuaweiService>,
+): Promise<Response> {
   if (request.method !== 'POST') return json({ error: 'POST only' }, 405, { allow: 'POST' });
   const body = await request.text();
   if (Buffer.byteLength(body) > MAX_BODY_BYTES) return json({ error: 'body too large' }, 413);
   try {
-    const outcome = await services.huawei.handleNotification(storeAccountId, body);
+    const outcome = await flows.handleNotification(storeAccountId, body);
     logger.info({ requestId, storeAccountId, outcome }, 'huawei notification');
     return json({ ok: true, outcome });
   } catch (err) {
@@ -28,4 +32,4 @@ registerWebhook('huawei', async (request, storeAccountId, { services, logger, re
     }
     throw err;
   }
-});
+}

@@ -28,7 +28,9 @@ import {
   type RevenueShareConfig,
 } from './protocol/index.js';
 import type { StoreAccountConfig } from '../contract.js';
-import type { ServiceDeps } from '../../services/index.js';
+import type { StoreDeps } from '../contract.js';
+import type { AccessDurationResolver } from '../../fulfilment/fulfilment.js';
+import type { PlayerTokenVerifier } from '../../auth.js';
 import type { StoreAccountsService } from '../../services/store-accounts.js';
 
 /** Gift events and payments may be stamped slightly ahead of our clock, not more. */
@@ -119,24 +121,21 @@ function requirePositiveBeans(beans: bigint, path: string): bigint {
   return beans;
 }
 
-export function createHuyaService(deps: ServiceDeps, storeAccounts: StoreAccountsService) {
-  const { prisma, fulfilment, auth, env } = deps;
-  const timeZone = env.HUYA_TIME_ZONE;
-  // Fail at start-up, not at the first bill, when the configured zone is unknown.
-  monthKey(new Date(), timeZone);
+/**
+ * Prepaid goods: the days an order buys depend on its level and the product's levels,
+ * read by the core inside its transaction (also for orders that waited for the product).
+ * Gift-revenue goods are never bought by a callback, so such an order keeps waiting.
+ */
+export const huyaAccessDuration: AccessDurationResolver = (product, verifiedPayload) => {
+  if (product.type === 'REVENUE_SHARE') return null;
+  if (product.type !== 'TIME_LIMITED') return { accessDurationMs: null };
+  const accessDurationMs = accessDurationForCallback(product, verifiedPayload);
+  return accessDurationMs === null ? null : { accessDurationMs };
+};
 
-  // Prepaid goods: the days an order buys depend on its level and the product's levels,
-  // read by the core inside its transaction (also for orders that waited for the product).
-  // Gift-revenue goods are never bought by a callback, so such an order keeps waiting.
-  fulfilment.registerAccessDuration('HUYA', (product, verifiedPayload) => {
-    if (product.type === 'REVENUE_SHARE') return null;
-    if (product.type !== 'TIME_LIMITED') return { accessDurationMs: null };
-    const accessDurationMs = accessDurationForCallback(product, verifiedPayload);
-    return accessDurationMs === null ? null : { accessDurationMs };
-  });
-
-  // A client key + the JWT Huya's SDK gives the mini-program acts for that streamer.
-  auth.addPlayerTokenVerifier(async (appId, token) => {
+/** A client key + the JWT Huya's SDK gives the mini-program acts for that streamer. */
+export function huyaPlayerTokenVerifier({ prisma, storeAccounts }: Pick<StoreDeps, 'prisma' | 'storeAccounts'>): PlayerTokenVerifier {
+  return async (appId, token) => {
     const accounts = await prisma.storeAccount.findMany({ where: { appId, store: 'HUYA' }, select: { id: true } });
     for (const { id } of accounts) {
       try {
@@ -147,7 +146,14 @@ export function createHuyaService(deps: ServiceDeps, storeAccounts: StoreAccount
       }
     }
     return null;
-  });
+  };
+}
+
+export function createHuyaService(deps: StoreDeps, storeAccounts: StoreAccountsService = deps.storeAccounts) {
+  const { prisma, fulfilment, env } = deps;
+  const timeZone = env.HUYA_TIME_ZONE;
+  // Fail at start-up, not at the first bill, when the configured zone is unknown.
+  monthKey(new Date(), timeZone);
 
   /** The app's Huya goods with this goodsUuid; NotFoundError otherwise. */
   async function findGoods(appId: string, goodsUuid: string): Promise<Product> {

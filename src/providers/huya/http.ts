@@ -3,9 +3,9 @@
 // replayed orderId answers 200 again and changes nothing. Refusals are 4xx, nothing written.
 import { AppError, ConflictError, PurchaseVerificationError, StoreAccountError } from '../../platform/errors.js';
 import type { HuyaCallbackRequest } from './protocol/index.js';
-import { HuyaCallbackAccountError } from './flows.js';
+import { HuyaCallbackAccountError, type HuyaService } from './flows.js';
 import { json } from '../../http/json.js';
-import { registerWebhook } from '../../http/webhooks.js';
+import type { CallbackContext } from '../contract.js';
 
 const MAX_BODY_BYTES = 16 * 1024;
 
@@ -39,12 +39,16 @@ async function readCallback(request: Request): Promise<HuyaCallbackRequest | Res
   return { method: 'POST', rawBody, authorization };
 }
 
-registerWebhook('huya', async (request, storeAccountId, { services, logger, requestId }) => {
+export async function huyaCallback(
+  request: Request,
+  storeAccountId: string,
+  { flows, logger, requestId }: CallbackContext<HuyaService>,
+): Promise<Response> {
   const callback = await readCallback(request);
   if (callback instanceof Response) return callback;
   try {
-    const account = await services.huya.callbackAccount(storeAccountId);
-    const { order, newlyDelivered } = await services.huya.recordCallback(account, callback);
+    const account = await flows.callbackAccount(storeAccountId);
+    const { order, newlyDelivered } = await flows.recordCallback(account, callback);
     if (order.status === 'AWAITING_PRODUCT') {
       // Paid and kept: delivered as soon as the product (or its level) exists.
       logger.warn(
@@ -61,4 +65,4 @@ registerWebhook('huya', async (request, storeAccountId, { services, logger, requ
     logger.warn({ requestId, storeAccountId, code: err.code, status, err: err.message }, 'huya callback refused');
     return json({ success: false, code: err.code, message: err.message }, status);
   }
-});
+}

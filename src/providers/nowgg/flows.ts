@@ -18,7 +18,7 @@ import {
   type NowggPurchaseType,
 } from './protocol/index.js';
 import type { StoreAccountConfig, VerifiedPurchase } from '../contract.js';
-import type { ServiceDeps } from '../../services/index.js';
+import type { StoreDeps } from '../contract.js';
 import type { StoreAccountsService } from '../../services/store-accounts.js';
 import { parseInput } from '../../services/validation.js';
 
@@ -91,7 +91,7 @@ const SUBSCRIPTION_NOTIFICATION_TYPES = [
   'SUBSCRIPTION_EXPIRED',
 ] as const;
 
-export function createNowggService(deps: ServiceDeps, storeAccounts: StoreAccountsService) {
+export function createNowggService(deps: StoreDeps, storeAccounts: StoreAccountsService = deps.storeAccounts) {
   const { fulfilment, env } = deps;
 
   // The account's own timeout wins; otherwise the server-wide store timeout.

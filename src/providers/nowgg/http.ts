@@ -9,21 +9,25 @@ import {
   ValidationError,
 } from '../../platform/errors.js';
 import { NOWGG_WEBHOOK_SUCCESS_BODY } from './protocol/index.js';
-import { NowggWebhookAccountError } from './flows.js';
+import { NowggWebhookAccountError, type NowggService } from './flows.js';
 import { json } from '../../http/json.js';
-import { registerWebhook } from '../../http/webhooks.js';
+import type { CallbackContext } from '../contract.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
 
 const failure = (status: number, reason: string, headers: Record<string, string> = {}) =>
   json({ success: false, reason }, status, headers);
 
-registerWebhook('nowgg', async (request, storeAccountId, { services, logger, requestId }) => {
+export async function nowggCallback(
+  request: Request,
+  storeAccountId: string,
+  { flows, logger, requestId }: CallbackContext<NowggService>,
+): Promise<Response> {
   if (request.method !== 'POST') return failure(405, 'POST only', { allow: 'POST' });
   const body = await request.text();
   if (Buffer.byteLength(body) > MAX_BODY_BYTES) return failure(413, 'body too large');
   try {
-    const outcome = await services.nowgg.handleWebhook(storeAccountId, {
+    const outcome = await flows.handleWebhook(storeAccountId, {
       authorization: request.headers.get('authorization'),
       body,
     });
@@ -40,4 +44,4 @@ registerWebhook('nowgg', async (request, storeAccountId, { services, logger, req
     // durable, so ask now.gg to deliver it again.
     return failure(503, err.message, { 'retry-after': '30' });
   }
-});
+}

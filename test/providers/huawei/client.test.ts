@@ -6,11 +6,11 @@ import { AppError, StoreAccountError, StoreRejectedError, StoreUnavailableError 
 import {
   HUAWEI_API_PATHS,
   confirmDelivery,
-  huaweiProvider,
   queryOrderStatus,
 } from '../../../src/providers/huawei/protocol/index.js';
 import type { AckRequest } from '../../../src/providers/contract.js';
 import { FakeHuawei, type SignedPurchase } from '../../helpers/fake-huawei.js';
+import { huawei as huaweiProvider } from '../../../src/providers/huawei/index.js';
 
 let fake: FakeHuawei;
 

@@ -1,7 +1,7 @@
 // Huawei HarmonyOS IAP Kit (and Game Service Kit miniGamePay, which returns the same
 // purchaseData). Protocol facts: docs/huawei.md and shared STORES.md.
 import { PurchaseVerificationError } from '../../../platform/errors.js';
-import type { AckRequest, StoreAccountConfig, StoreProvider } from '../../contract.js';
+import type { AckRequest, StoreAccountConfig } from '../../contract.js';
 import { confirmDelivery, type HuaweiClientOptions } from './client.js';
 import { huaweiProductTypeOf, type HuaweiProductType } from './purchase.js';
 
@@ -39,11 +39,6 @@ function huaweiProductTypeFromCore(request: AckRequest): HuaweiProductType | nul
       return null;
   }
 }
-
-export const huaweiProvider: StoreProvider = {
-  store: 'HUAWEI',
-  acknowledge: (account, request) => acknowledgeHuaweiOrder(account, request),
-};
 
 export {
   HUAWEI_API_PATHS,

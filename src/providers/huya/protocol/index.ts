@@ -1,10 +1,5 @@
-// Huya mini-program provider. There is no acknowledge step: answering Huya's callback
-// with HTTP 200 is the acknowledgement, so the core must answer only after it committed.
-import { Store } from '../../../generated/prisma/enums.js';
-import type { StoreProvider } from '../../contract.js';
-
-export const huyaProvider: StoreProvider = { store: Store.HUYA };
-
+// The Huya mini-program protocol: callback signatures, prepaid levels, gift-revenue
+// billing, the SDK's JWT. Imports only; see the files beside it.
 export {
   DEFAULT_CALLBACK_TOLERANCE_SECONDS,
   GetSigningKeyOrder,

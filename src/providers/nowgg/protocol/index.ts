@@ -1,7 +1,7 @@
-// The now.gg StoreProvider: verification entry points and the server-side finish step.
+// The now.gg protocol: verification entry points and the server-side finish step.
 import { AppError, PurchaseVerificationError } from '../../../platform/errors.js';
-import { ProductType, Store } from '../../../generated/prisma/enums.js';
-import type { AckRequest, StoreAccountConfig, StoreProvider } from '../../contract.js';
+import { ProductType } from '../../../generated/prisma/enums.js';
+import type { AckRequest, StoreAccountConfig } from '../../contract.js';
 import { createNowggClient, serverConsumableTypes, type NowggClient, type NowggFinishOutcome } from './client.js';
 import { CONSUME_DEVELOPER_PAYLOAD_KEY, parseNowggPurchaseType, PURCHASE_TYPE_PAYLOAD_KEY } from './purchase.js';
 
@@ -40,13 +40,6 @@ export async function acknowledgeNowggPurchase(
   const developerPayload = stringField(payload, CONSUME_DEVELOPER_PAYLOAD_KEY) ?? stringField(payload, 'developerPayload');
   return client.consumePurchase({ ...ref, developerPayload });
 }
-
-export const nowggProvider: StoreProvider = {
-  store: Store.NOWGG,
-  async acknowledge(account, request) {
-    await acknowledgeNowggPurchase(account, request);
-  },
-};
 
 function stringField(payload: Record<string, unknown>, key: string): string | null {
   const value = payload[key];
