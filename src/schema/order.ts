@@ -85,6 +85,7 @@ export function registerOrders(builder: Builder, { StoreEnum, StoreEnvironmentEn
       playerId: t.string(),
       status: t.field({ type: OrderStatusEnum }),
       store: t.field({ type: StoreEnum }),
+      storeOrderId: t.string({ description: 'The store’s order id (Huawei purchaseOrderId, now.gg orderId, Huya orderId): exact match.' }),
     }),
   });
 
