@@ -1,7 +1,7 @@
 // Revocation of Huawei JWS certificates: the fake PKI's leaf and intermediate name CRL
 // distribution points served over real HTTP (fake-huawei-crl.ts), CRLs signed by the fake CAs.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AppError, PurchaseVerificationError, StoreUnavailableError } from '../../../src/errors.js';
+import { AppError, PurchaseVerificationError, StoreUnavailableError } from '../../../src/platform/errors.js';
 import {
   HuaweiCrlChecker,
   clearHuaweiChainCache,
@@ -10,7 +10,7 @@ import {
   type CrlUnavailableEvent,
   type HuaweiCrlCheckerOptions,
   type HuaweiCrlPolicy,
-} from '../../../src/providers/huawei/index.js';
+} from '../../../src/providers/huawei/protocol/index.js';
 import { FakeHuawei } from '../../helpers/fake-huawei.js';
 
 const MINUTE = 60_000;

@@ -9,15 +9,15 @@
 // retryably. That the CRL check runs at all proves Huawei's distribution points are read.
 import { readFileSync } from 'node:fs';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { PurchaseVerificationError, StoreUnavailableError } from '../../../src/errors.js';
+import { PurchaseVerificationError, StoreUnavailableError } from '../../../src/platform/errors.js';
 import {
   HuaweiCrlChecker,
   clearHuaweiChainCache,
   verifyHuaweiPurchase,
   type CrlFetch,
   type CrlUnavailableEvent,
-} from '../../../src/providers/huawei/index.js';
-import type { StoreAccountConfig } from '../../../src/providers/types.js';
+} from '../../../src/providers/huawei/protocol/index.js';
+import type { StoreAccountConfig } from '../../../src/providers/contract.js';
 
 const GENUINE_JWS = readFileSync(new URL('../../fixtures/huawei/genuine-jws-purchase-order.txt', import.meta.url), 'utf8')
   .split('\n')
