@@ -28,6 +28,7 @@ import { dashboard } from './http/dashboard.js';
 import { WEBHOOK_DELIVERY_TASK } from './services/webhooks.js';
 import { providerFor } from './providers/registry.js';
 import { configureFailpoints, failpoint } from './failpoints.js';
+import { OutboundGuard, outboundPolicyFrom } from './platform/outbound-url.js';
 import './providers/index.js';
 import './http/huawei.js';
 import './http/nowgg.js';
@@ -118,6 +119,21 @@ async function migrationsApplied(db: Database): Promise<boolean> {
   }
 }
 
+/**
+ * CORS from CORS_ORIGINS: `*` answers any origin; a list answers only its members; an
+ * empty list sends no CORS headers (browsers then refuse cross-origin calls). Credentials
+ * are never allowed: callers authenticate with bearer keys, not cookies.
+ */
+function corsOptions(origins: string[]) {
+  if (origins.length === 0) return false;
+  const any = origins.includes('*');
+  return (request: Request) => {
+    const origin = request.headers.get('origin');
+    if (!origin || (!any && !origins.includes(origin))) return false;
+    return { origin, credentials: false, maxAge: 600 };
+  };
+}
+
 export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp> {
   const { env } = options;
   const logger = options.logger ?? createLogger(env.LOG_LEVEL);
@@ -139,7 +155,15 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
   const rateRedis = env.REDIS_URL ? new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : null;
   rateRedis?.on('error', onRedisError);
   const rateLimiter = new KeyRateLimiter(rateRedis);
-  const auth = new Authenticator({ prisma: db.prisma, box, adminToken: env.ZERODROP_ADMIN_TOKEN });
+  // Every request to a tenant-chosen URL goes through this (webhooks, JWKS, store apiBaseUrl).
+  const outbound = new OutboundGuard(outboundPolicyFrom(env));
+  const auth = new Authenticator({
+    prisma: db.prisma,
+    box,
+    adminToken: env.ZERODROP_ADMIN_TOKEN,
+    outbound,
+    playerTokenMaxTtlSeconds: env.PLAYER_TOKEN_MAX_TTL_SECONDS,
+  });
 
   const fulfilment = new Fulfilment({
     prisma: db.prisma,
@@ -151,7 +175,7 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
     // `worker` is declared below; this runs only after a commit, long after start-up
     onTasksEnqueued: () => worker.wake(),
   });
-  const services = createServices({ env, prisma: db.prisma, box, auth, fulfilment, pubsub: pubsub.pubsub, logger });
+  const services = createServices({ env, prisma: db.prisma, box, auth, fulfilment, pubsub: pubsub.pubsub, logger, outbound });
 
   const storeAck: TaskKindOptions = {
     baseDelayMs: options.workerBaseDelayMs ?? 2_000,
@@ -211,6 +235,7 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
     graphqlEndpoint: '/graphql',
     graphiql: env.GRAPHIQL ? { title: 'ZeroDrop', defaultQuery: '{ app { id name } }' } : false,
     landingPage: false,
+    cors: corsOptions(env.CORS_ORIGINS),
     // checkGraphqlBody enforces a tighter limit before Yoga sees the request; Yoga's own
     // would re-wrap every body in a TransformStream and a second Request.
     maxRequestBodySize: false,
@@ -315,6 +340,7 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
       await worker.stop();
       await pubsub.close();
       rateRedis?.disconnect();
+      await outbound.close();
       if (!options.db) await db.close();
     },
   };

@@ -8,6 +8,7 @@ import { createMigration, migrationStatus } from './db/migrate.js';
 import { loadMasterKey, SecretBox } from './crypto.js';
 import { Authenticator } from './auth.js';
 import { AppsService } from './services/apps.js';
+import { strictOutbound } from './platform/outbound-url.js';
 import { AppError } from './errors.js';
 
 const usage = `Usage: zerodrop <command> [options]
@@ -121,7 +122,7 @@ export async function runCli(
     }
     if (env.MIGRATE_ON_START) await db.migrate();
     const box = new SecretBox(loadMasterKey(env.ZERODROP_MASTER_KEY, env.DATA_DIR).key);
-    const apps = new AppsService(db.prisma, box, new Authenticator({ prisma: db.prisma, box, adminToken: undefined }));
+    const apps = new AppsService(db.prisma, box, new Authenticator({ prisma: db.prisma, box, adminToken: undefined }), strictOutbound());
     switch (parsed.kind) {
       case 'apps:create': {
         const created = await apps.createApp({ name: parsed.name }, env.RATE_LIMIT_PER_MINUTE);

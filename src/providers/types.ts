@@ -1,6 +1,7 @@
 // The contract between store providers and the store-agnostic fulfilment core.
 // Providers verify proofs and speak store wire formats; they never touch the database.
 import type { FinishMode, ProductType, Store, StoreEnvironment } from '../generated/prisma/enums.js';
+import type { OutboundGuard } from '../platform/outbound-url.js';
 
 /** A store account as providers see it: secrets already unsealed. */
 export interface StoreAccountConfig {
@@ -14,6 +15,8 @@ export interface StoreAccountConfig {
   apiBaseUrl: string | null;
   /** Huawei only: extra trusted roots (PEM) for sandbox/tests. */
   trustedRootsPem: string | null;
+  /** The gate store API calls go through (the server's policy); absent: public https only. */
+  outbound?: OutboundGuard;
 }
 
 /** A purchase proven by the store. Everything the core needs to record and grant it. */

@@ -16,6 +16,7 @@ import { createHuyaService } from './huya.js';
 import { OrderEventFeeds } from './order-events.js';
 import { OrderTotalsService } from './order-totals.js';
 import { WebhooksService } from './webhooks.js';
+import type { OutboundGuard } from '../platform/outbound-url.js';
 
 export interface ServiceDeps {
   env: Env;
@@ -25,16 +26,21 @@ export interface ServiceDeps {
   fulfilment: Fulfilment;
   pubsub: PubSub;
   logger: Logger;
+  /** The gate for requests to tenant-chosen URLs. */
+  outbound: OutboundGuard;
 }
 
 export function createServices(deps: ServiceDeps) {
-  const { prisma, box, auth, fulfilment, env } = deps;
-  const storeAccounts = new StoreAccountsService(prisma, box);
+  const { prisma, box, auth, fulfilment, env, outbound } = deps;
+  const storeAccounts = new StoreAccountsService(prisma, box, {
+    outbound,
+    allowProductionApiBaseUrl: env.ALLOW_PRODUCTION_API_BASE_URL,
+  });
   return {
     env,
     auth,
     fulfilment,
-    apps: new AppsService(prisma, box, auth),
+    apps: new AppsService(prisma, box, auth, outbound),
     storeAccounts,
     products: new ProductsService(prisma, fulfilment),
     read: new ReadModel(prisma),
@@ -44,7 +50,15 @@ export function createServices(deps: ServiceDeps) {
     huya: createHuyaService(deps, storeAccounts),
     orderEvents: new OrderEventFeeds({ prisma, pubsub: deps.pubsub, logger: deps.logger }),
     orderTotals: new OrderTotalsService(prisma),
-    webhooks: new WebhooksService({ prisma, box, fulfilment, logger: deps.logger, relayPollMs: env.WORKER_POLL_MS }),
+    webhooks: new WebhooksService({
+      prisma,
+      box,
+      fulfilment,
+      logger: deps.logger,
+      relayPollMs: env.WORKER_POLL_MS,
+      outbound,
+      maxEndpointsPerApp: env.WEBHOOK_ENDPOINTS_PER_APP,
+    }),
   };
 }
 

@@ -19,6 +19,7 @@ import type { StoreEnvironment } from '../../src/generated/prisma/enums.js';
 import { HUAWEI_API_PATHS } from '../../src/providers/huawei/client.js';
 import { HUAWEI_LEAF_CERTIFICATE_OID } from '../../src/providers/huawei/jws.js';
 import type { StoreAccountConfig } from '../../src/providers/types.js';
+import { testOutbound } from './outbound.js';
 
 const crypto = webcrypto as unknown as Crypto;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -298,6 +299,7 @@ export class FakeHuawei {
       secrets: credentials ? { privateKeyPem: credentials.privateKeyPem } : {},
       apiBaseUrl: this.baseUrl,
       trustedRootsPem: this.rootPem,
+      outbound: testOutbound,
     };
   }
 
