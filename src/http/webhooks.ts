@@ -3,6 +3,14 @@
 import type { Logger } from '../logger.js';
 import type { Services } from '../services/index.js';
 import { json } from './json.js';
+import { readBodyWithLimit } from '../platform/body-limit.js';
+
+/**
+ * The largest store callback body accepted (the biggest any store sends — a Huawei
+ * notification with its signed JWS — is a few KB). Checked against Content-Length before
+ * reading and counted while reading; stores may set a tighter limit of their own.
+ */
+export const MAX_CALLBACK_BODY_BYTES = 64 * 1024;
 
 export interface WebhookContext {
   services: Services;
@@ -22,5 +30,20 @@ export async function routeWebhook(request: Request, path: string, ctx: WebhookC
   const match = /^\/webhooks\/([a-z]+)\/([^/]+)\/?$/.exec(path);
   const handler = match ? handlers.get(match[1]!) : undefined;
   if (!match || !handler) return json({ error: 'unknown webhook' }, 404);
-  return handler(request, decodeURIComponent(match[2]!), ctx);
+  let storeAccountId: string;
+  try {
+    storeAccountId = decodeURIComponent(match[2]!);
+  } catch {
+    return json({ error: 'malformed percent-escape in the URL' }, 400);
+  }
+  const bytes = await readBodyWithLimit(request, MAX_CALLBACK_BODY_BYTES);
+  if (bytes === 'too-large') return json({ error: `body larger than ${MAX_CALLBACK_BODY_BYTES} bytes` }, 413);
+  // The handler reads this copy: the bytes are already here, and no longer than the limit.
+  const bounded = new Request(request.url, {
+    method: request.method,
+    headers: request.headers,
+    ...(['GET', 'HEAD'].includes(request.method) ? {} : { body: bytes }),
+    signal: request.signal,
+  });
+  return handler(bounded, storeAccountId, ctx);
 }
