@@ -2,9 +2,9 @@
 // acting for one player (player token). Keys are looked up by SHA-256 hash.
 import { createRemoteJWKSet, customFetch, decodeJwt, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { strictOutbound, type OutboundGuard } from './platform/outbound-url.js';
-import type { PrismaClient } from './db.js';
-import { constantTimeEqual, randomToken, sha256Hex, type SecretBox } from './crypto.js';
-import { AppError } from './errors.js';
+import type { PrismaClient } from './platform/db.js';
+import { constantTimeEqual, randomToken, sha256Hex, type SecretBox } from './platform/crypto.js';
+import { AppError } from './platform/errors.js';
 
 export type Caller =
   | { kind: 'anonymous' }
@@ -57,7 +57,7 @@ export class Authenticator {
   readonly #adminToken: string | undefined;
   readonly #keyCache = new Map<string, CachedKey>();
   readonly #jwks = new Map<string, JWTVerifyGetKey>();
-  readonly #extraVerifiers: PlayerTokenVerifier[] = [];
+  readonly #extraVerifiers: readonly PlayerTokenVerifier[];
   /** How long a key lookup is trusted; revocation reaches other instances within this. */
   readonly keyCacheMs: number;
   readonly #outbound: OutboundGuard | undefined;
@@ -68,21 +68,20 @@ export class Authenticator {
     box: SecretBox;
     adminToken: string | undefined;
     keyCacheMs?: number;
-    /** JWKS URLs are tenant-chosen: fetched only through the outbound guard. */
+    /** Store-issued tokens accepted as player tokens (Huya's SDK JWT). */
+    playerTokenVerifiers?: readonly PlayerTokenVerifier[];
+    /** JWKS URLs are tenant-chosen: fetched only through the outbound guard (absent: public https only). */
     outbound?: OutboundGuard;
     /** The longest lifetime an app-signed player token may have (exp − iat, and exp − now). */
     playerTokenMaxTtlSeconds?: number;
   }) {
     this.#prisma = deps.prisma;
+    this.#extraVerifiers = deps.playerTokenVerifiers ?? [];
     this.#box = deps.box;
     this.#adminToken = deps.adminToken;
     this.keyCacheMs = deps.keyCacheMs ?? 5_000;
     this.#outbound = deps.outbound;
     this.#maxTokenLifetimeSeconds = deps.playerTokenMaxTtlSeconds ?? 86_400;
-  }
-
-  addPlayerTokenVerifier(verifier: PlayerTokenVerifier): void {
-    this.#extraVerifiers.push(verifier);
   }
 
   forgetKey(hash: string): void {

@@ -1,5 +1,5 @@
 // What a store client reports when the outbound policy refuses its account's apiBaseUrl.
-import { StoreAccountError } from '../errors.js';
+import { StoreAccountError } from '../platform/errors.js';
 
 /** Not retryable: the same URL is refused every time until the account is changed. */
 export function apiBaseUrlRefused(): StoreAccountError {

@@ -1,6 +1,6 @@
 // A now.gg store account pointed at a FakeNowgg.
 import type { StoreEnvironment } from '../../../src/generated/prisma/enums.js';
-import type { StoreAccountConfig } from '../../../src/providers/types.js';
+import type { StoreAccountConfig } from '../../../src/providers/contract.js';
 import type { FakeNowgg } from '../../helpers/fake-nowgg.js';
 import { testOutbound } from '../../helpers/outbound.js';
 
