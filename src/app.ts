@@ -26,6 +26,7 @@ import { checkGraphqlBody } from './http/graphql-body.js';
 import { routeWebhook } from './http/webhooks.js';
 import { dashboard } from './http/dashboard.js';
 import { WEBHOOK_DELIVERY_TASK } from './services/webhooks.js';
+import { HUAWEI_SWEEP_TASK } from './services/huawei-sweep.js';
 import { providerFor } from './providers/registry.js';
 import { configureFailpoints, failpoint } from './failpoints.js';
 import './providers/index.js';
@@ -185,7 +186,11 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
   const worker = new TaskWorker({
     prisma: db.prisma,
     logger,
-    kinds: { [STORE_ACK_TASK]: storeAck, [WEBHOOK_DELIVERY_TASK]: services.webhooks.taskKind(options.workerBaseDelayMs) },
+    kinds: {
+      [STORE_ACK_TASK]: storeAck,
+      [WEBHOOK_DELIVERY_TASK]: services.webhooks.taskKind(options.workerBaseDelayMs),
+      [HUAWEI_SWEEP_TASK]: services.huaweiSweep.taskKind(),
+    },
     pollMs: env.WORKER_POLL_MS,
     concurrency: env.WORKER_CONCURRENCY,
     leaseMs: env.WORKER_LEASE_MS,
@@ -246,6 +251,8 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
   if (startWorker) {
     worker.start();
     services.webhooks.startRelay();
+    // The sweep chain schedules itself; this (idempotent) start covers a new database.
+    services.huaweiSweep.ensureScheduled().catch((err: unknown) => logger.warn({ err }, 'could not schedule the Huawei sweep'));
   }
 
   const handleGraphql = async (request: Request, requestId: string): Promise<Response> => {

@@ -30,6 +30,12 @@ export interface VerifiedPurchase {
   purchasedAt: Date;
   /** Subscriptions: end of the paid period, when the store tells it. */
   expiresAt: Date | null;
+  /**
+   * Store subscriptions whose renewals arrive as separate orders: every order of one
+   * subscription carries the same key and moves ONE entitlement (never a second grant);
+   * its expiry is the latest period end among the subscription's orders not revoked.
+   */
+  subscription?: { key: string } | null;
   environment: StoreEnvironment;
   /** Set when the store says the purchase was refunded/revoked: record, never grant. */
   revocation: { at: Date; reason: string } | null;

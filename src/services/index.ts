@@ -11,6 +11,7 @@ import { ProductsService } from './products.js';
 import { ReadModel } from './read-model.js';
 import { OrdersService } from './orders.js';
 import { createHuaweiService } from './huawei.js';
+import { HuaweiSweep } from './huawei-sweep.js';
 import { createNowggService } from './nowgg.js';
 import { createHuyaService } from './huya.js';
 import { OrderEventFeeds } from './order-events.js';
@@ -30,6 +31,7 @@ export interface ServiceDeps {
 export function createServices(deps: ServiceDeps) {
   const { prisma, box, auth, fulfilment, env } = deps;
   const storeAccounts = new StoreAccountsService(prisma, box);
+  const huawei = createHuaweiService(deps, storeAccounts);
   return {
     env,
     auth,
@@ -39,7 +41,8 @@ export function createServices(deps: ServiceDeps) {
     products: new ProductsService(prisma, fulfilment),
     read: new ReadModel(prisma),
     orders: new OrdersService(prisma, fulfilment),
-    huawei: createHuaweiService(deps, storeAccounts),
+    huawei,
+    huaweiSweep: new HuaweiSweep({ env, prisma, fulfilment, logger: deps.logger, storeAccounts, huawei }),
     nowgg: createNowggService(deps, storeAccounts),
     huya: createHuyaService(deps, storeAccounts),
     orderEvents: new OrderEventFeeds({ prisma, pubsub: deps.pubsub, logger: deps.logger }),
