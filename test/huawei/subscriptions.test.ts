@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../gql/index.js';
+import { huawei } from '../../src/providers/huawei/index.js';
 import { FakeHuawei, type SignedSubscription } from '../helpers/fake-huawei.js';
 import { createTestApp, type Tenant, type TestApp } from '../helpers/app.js';
 import { createHuaweiAccount, createProduct, drainWorker, FinishPurchase, rowCounts, type HuaweiAccountIds } from './setup.js';
@@ -21,6 +22,8 @@ const SyncPurchases = graphql(`
 `);
 
 const DAY = 86_400_000;
+/** The reconciliation sweep of this app's Huawei store module. */
+const sweepOf = (t: TestApp) => t.app.services.stores.flowsOf(huawei).sweep;
 let fake: FakeHuawei;
 
 beforeAll(async () => {
@@ -252,8 +255,8 @@ describe('subscriptions with server credentials', () => {
     fake.refund(String(payload.purchaseOrderId));
     fake.revokeSubscription(subscription.subGroupGenerationId);
     // The sweep is a task: scheduled once per slot, whichever instance runs it.
-    await t.app.services.huaweiSweep.ensureScheduled();
-    await t.app.services.huaweiSweep.ensureScheduled();
+    await sweepOf(t).ensureScheduled();
+    await sweepOf(t).ensureScheduled();
     const slotTasks = await t.app.db.prisma.task.findMany({ where: { kind: 'huawei.sweep', status: 'PENDING', runAt: { lte: new Date() } } });
     expect(slotTasks).toHaveLength(1);
     await drainWorker(t, async () => (await t.app.db.prisma.task.count({ where: { id: slotTasks[0]!.id, status: 'DONE' } })) === 1, 30_000);
@@ -298,7 +301,7 @@ describe('subscriptions with server credentials', () => {
             const n = await fake.signNotification({ notificationType: 'DID_NEW_TRANSACTION', notificationSubtype: 'DID_RENEW', purchaseOrderId: latest });
             expect((await webhook(t, account, n.body)).status).toBe(200);
           } else {
-            await t.app.services.huaweiSweep.run();
+            await sweepOf(t).run();
           }
           expected = fake.expiresTime(generation);
           expect((await entitlementOf(playerId)).expiresAt?.getTime()).toBe(expected);
