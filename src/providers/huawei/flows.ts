@@ -9,6 +9,7 @@ import { EventBuffer, OrderEventType } from '../../fulfilment/events.js';
 import {
   extractHuaweiProof,
   huaweiNonRenewingDurationMs,
+  HuaweiCrlChecker,
   queryOrderStatus,
   readHuaweiAccount,
   verifyHuaweiNotification,
@@ -121,6 +122,16 @@ export const huaweiAccessDuration: AccessDurationResolver = (product, verifiedPa
 export function createHuaweiService(deps: StoreDeps, storeAccounts: StoreAccountsService = deps.storeAccounts) {
   const { fulfilment, prisma } = deps;
   const timeoutMs = deps.env.STORE_HTTP_TIMEOUT_MS;
+  // One CRL cache for every account of this instance. CRL URLs come from certificates that
+  // chain to a trusted root (Huawei's, or a sandbox account's own test root).
+  // TODO(net): download through the SSRF guard (src/platform/outbound-url.ts) once it lands:
+  // a sandbox account's root is tenant-controlled, and so are its certificates' CRL URLs.
+  const crlChecker = new HuaweiCrlChecker({
+    policy: deps.env.HUAWEI_CRL_POLICY,
+    timeoutMs: deps.env.HUAWEI_CRL_TIMEOUT_MS,
+    onUnavailable: (event) =>
+      deps.logger.warn({ ...event }, event.policy === 'soft-fail' ? 'Huawei CRL unavailable; accepted (soft-fail)' : 'Huawei CRL unavailable; refused'),
+  });
 
   const hasCredentials = (account: StoreAccountConfig) => readHuaweiAccount(account).credentials !== null;
 
@@ -153,9 +164,9 @@ export function createHuaweiService(deps: StoreDeps, storeAccounts: StoreAccount
   async function deliver(account: StoreAccountConfig, playerId: string, submission: HuaweiSubmission): Promise<HuaweiDelivery> {
     const proof = extractHuaweiProof({ purchaseData: submission.purchaseData ?? null, jwsPurchaseOrder: submission.jwsPurchaseOrder ?? null });
     if (proof.kind === 'SUBSCRIPTION') {
-      return deliverSubscription(account, playerId, await verifyHuaweiSubscriptionStatusJws(account, proof.jws));
+      return deliverSubscription(account, playerId, await verifyHuaweiSubscriptionStatusJws(account, proof.jws, { revocation: crlChecker }));
     }
-    const purchase = await verifyHuaweiPurchaseOrderJws(account, proof.jws);
+    const purchase = await verifyHuaweiPurchaseOrderJws(account, proof.jws, { revocation: crlChecker });
     if (purchase.productType === 'AUTO_RENEWABLE') {
       // A bare subscription order says nothing about the period it pays for: its state
       // comes from the subscription status (query it when we can).
@@ -165,7 +176,7 @@ export function createHuaweiService(deps: StoreDeps, storeAccounts: StoreAccount
           'Auto-renewable purchases are proven by purchaseData with jwsSubscriptionStatus (or server credentials to query it)',
         );
       }
-      const state = await querySubscriptionStatus(account, { purchaseOrderId: purchase.storeOrderId, purchaseToken: purchase.purchaseToken }, { timeoutMs });
+      const state = await querySubscriptionStatus(account, { purchaseOrderId: purchase.storeOrderId, purchaseToken: purchase.purchaseToken }, { timeoutMs, revocation: crlChecker });
       return deliverSubscription(account, playerId, state);
     }
     const result = await fulfilment.recordPurchase({ account, playerId, purchase });
@@ -189,7 +200,7 @@ export function createHuaweiService(deps: StoreDeps, storeAccounts: StoreAccount
       const state = await querySubscriptionStatus(
         account,
         { purchaseOrderId: metadata.purchaseOrderId, purchaseToken: metadata.purchaseToken },
-        { timeoutMs },
+        { timeoutMs, revocation: crlChecker },
       );
       return { kind: 'SUBSCRIPTION', state };
     }
@@ -206,10 +217,10 @@ export function createHuaweiService(deps: StoreDeps, storeAccounts: StoreAccount
       });
       if (stored?.subscriptionKey) {
         // An order of a subscription: Huawei's subscription query decides (the order query does not cover it).
-        const state = await querySubscriptionStatus(account, { purchaseOrderId: reference.purchaseOrderId, purchaseToken }, { timeoutMs });
+        const state = await querySubscriptionStatus(account, { purchaseOrderId: reference.purchaseOrderId, purchaseToken }, { timeoutMs, revocation: crlChecker });
         return { kind: 'SUBSCRIPTION', state };
       }
-      orders.push({ reference, current: await queryOrderStatus(account, { purchaseOrderId: reference.purchaseOrderId, purchaseToken }, { timeoutMs }) });
+      orders.push({ reference, current: await queryOrderStatus(account, { purchaseOrderId: reference.purchaseOrderId, purchaseToken }, { timeoutMs, revocation: crlChecker }) });
     }
     return { kind: 'ORDERS', orders };
   }
@@ -350,7 +361,7 @@ export function createHuaweiService(deps: StoreDeps, storeAccounts: StoreAccount
     async handleNotification(storeAccountId: string, body: string): Promise<NotificationOutcome> {
       const account = await storeAccounts.configById(storeAccountId);
       if (!account || account.store !== 'HUAWEI') throw new NotificationAccountError();
-      const notification = await verifyHuaweiNotification(account, body);
+      const notification = await verifyHuaweiNotification(account, body, { revocation: crlChecker });
       const facts = await factsFor(account, notification);
       const known = (HUAWEI_NOTIFICATION_TYPES as readonly string[]).includes(notification.notificationType);
       const claimsRevocation = notification.notificationType === 'REVOKE';
@@ -414,7 +425,7 @@ export function createHuaweiService(deps: StoreDeps, storeAccounts: StoreAccount
     if (!order.purchaseToken) return 'UNCHANGED';
     const reference = { purchaseOrderId: order.storeOrderId, purchaseToken: order.purchaseToken };
     if (order.subscriptionKey !== null) {
-      const state = await querySubscriptionStatus(account, reference, { timeoutMs });
+      const state = await querySubscriptionStatus(account, reference, { timeoutMs, revocation: crlChecker });
       const events = await fulfilment.transaction(async (tx, buffer) => {
         await applySubscriptionState(tx, buffer, account, state);
         return buffer.events;
@@ -425,7 +436,7 @@ export function createHuaweiService(deps: StoreDeps, storeAccounts: StoreAccount
           ? 'CHANGED'
           : 'UNCHANGED';
     }
-    const current = await queryOrderStatus(account, reference, { timeoutMs });
+    const current = await queryOrderStatus(account, reference, { timeoutMs, revocation: crlChecker });
     if (current.revocation && order.status !== 'REVOKED') {
       await fulfilment.revokeOrder(order.id, current.revocation);
       return 'REVOKED';
