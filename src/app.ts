@@ -1,6 +1,7 @@
 // createApp: everything a server instance needs, as one object tests can drive through
 // `fetch` without a socket. main.ts adds the listener, the demo app and signals.
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { createYoga, type YogaServerInstance, maskError as defaultMaskError } from 'graphql-yoga';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { armor } from './armor.js';
@@ -11,7 +12,8 @@ import { openDatabase, type Database } from './db.js';
 import { readMigrations } from './db/migrate.js';
 import { createLogger, type Logger } from './logger.js';
 import { loadMasterKey, SecretBox } from './crypto.js';
-import { Authenticator, AuthenticationError, type Caller } from './auth.js';
+import { Authenticator, type Caller } from './auth.js';
+import { clientAddress, Guard } from './guard.js';
 import { createPubSubHandle, type PubSubHandle } from './pubsub.js';
 import { Fulfilment, STORE_ACK_TASK } from './fulfilment/fulfilment.js';
 import { TaskWorker, type TaskKindOptions } from './fulfilment/tasks.js';
@@ -22,7 +24,6 @@ import { KeyRateLimiter } from './rate-limit.js';
 import { AppError, ServiceUnavailableError } from './errors.js';
 import { health, ready } from './http/health.js';
 import { graphqlErrorResponse } from './http/json.js';
-import { checkGraphqlBody } from './http/graphql-body.js';
 import { routeWebhook } from './http/webhooks.js';
 import { dashboard } from './http/dashboard.js';
 import { WEBHOOK_DELIVERY_TASK } from './services/webhooks.js';
@@ -44,16 +45,27 @@ export interface CreateAppOptions {
   workerBaseDelayMs?: number;
 }
 
+/** What the HTTP server passes with each request (createServerAdapter's server context). */
+export interface RequestContext {
+  req?: IncomingMessage;
+  /** The client's address, when the caller knows it better than the socket (tests). */
+  clientAddress?: string;
+}
+
 export interface ZeroDropApp {
-  fetch: (request: Request) => Promise<Response>;
+  fetch: (request: Request, context?: RequestContext) => Promise<Response>;
   yoga: YogaServerInstance<Record<string, unknown>, Context>;
   db: Database;
   services: Services;
   worker: TaskWorker;
   pubsub: PubSubHandle;
   logger: Logger;
+  /** Authentication, budgets and live-session caps shared by every transport. */
+  guard: Guard;
+  /** The client address of a request or socket (X-Forwarded-For per TRUST_PROXY_HOPS). */
+  clientAddressOf(req: IncomingMessage | undefined, headers: Headers | IncomingMessage['headers']): string;
   /** Builds a GraphQL context for a caller (graphql-ws subscriptions). */
-  contextFor(caller: Caller, requestId?: string): Context;
+  contextFor(caller: Caller, requestId?: string, clientAddress?: string): Context;
   close(): Promise<void>;
 }
 
@@ -139,7 +151,25 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
   const rateRedis = env.REDIS_URL ? new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : null;
   rateRedis?.on('error', onRedisError);
   const rateLimiter = new KeyRateLimiter(rateRedis);
-  const auth = new Authenticator({ prisma: db.prisma, box, adminToken: env.ZERODROP_ADMIN_TOKEN });
+  const auth = new Authenticator({ prisma: db.prisma, box, adminToken: env.ZERODROP_ADMIN_TOKEN, keyCacheMs: env.API_KEY_CACHE_MS });
+  const guard = new Guard({ env, auth, limiter: rateLimiter, logger });
+  // Revocations reach every instance (through Redis when set) and end the key's sockets and streams.
+  const revocations = pubsub.pubsub.subscribe('apiKeys:revoked')[Symbol.asyncIterator]();
+  void (async () => {
+    try {
+      for (;;) {
+        const next = await revocations.next();
+        if (next.done) return;
+        guard.keyRevoked(next.value.keyId, next.value.hash);
+      }
+    } catch (err) {
+      logger.warn({ err }, 'API key revocation broadcast ended; open sessions are re-checked by the sweep');
+    }
+  })();
+  const announceRevocation = (key: { id: string; hash: string }) => {
+    guard.keyRevoked(key.id, key.hash); // this instance at once, whatever Redis does
+    pubsub.pubsub.publish('apiKeys:revoked', { keyId: key.id, hash: key.hash });
+  };
 
   const fulfilment = new Fulfilment({
     prisma: db.prisma,
@@ -151,7 +181,7 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
     // `worker` is declared below; this runs only after a commit, long after start-up
     onTasksEnqueued: () => worker.wake(),
   });
-  const services = createServices({ env, prisma: db.prisma, box, auth, fulfilment, pubsub: pubsub.pubsub, logger });
+  const services = createServices({ env, prisma: db.prisma, box, auth, fulfilment, pubsub: pubsub.pubsub, logger, announceRevocation });
 
   const storeAck: TaskKindOptions = {
     baseDelayMs: options.workerBaseDelayMs ?? 2_000,
@@ -192,11 +222,12 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
     ...(options.workerBaseDelayMs ? { defaultBaseDelayMs: options.workerBaseDelayMs } : {}),
   });
 
-  const contextFor = (caller: Caller, requestId: string = randomUUID()): Context => {
+  const contextFor = (caller: Caller, requestId: string = randomUUID(), address = 'unknown'): Context => {
     let requestLogger: Logger | undefined;
     return {
       requestId,
       caller,
+      clientAddress: address,
       services,
       // A pino child costs more than a small request; most requests never log.
       get logger() {
@@ -220,7 +251,8 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
       warn: (...args) => logger.warn(args.map(String).join(' ')),
       error: (...args) => logger.error({ err: args[0] }, 'graphql error'),
     },
-    context: ({ caller, requestId }) => contextFor(caller as Caller, requestId as string),
+    context: ({ caller, requestId, clientAddress: address }) =>
+      contextFor((caller as Caller | undefined) ?? { kind: 'anonymous' }, requestId as string, address as string | undefined),
     maskedErrors: {
       // Never attach the original error (message, stack) to a response, whatever
       // NODE_ENV says; unexpected errors are logged with their stack instead.
@@ -239,44 +271,42 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
     },
     // Requests a browser sends cross-site without a preflight (GET, form and text/plain
     // POSTs) need the x-graphql-yoga-csrf header; JSON POSTs pass, being preflighted.
-    plugins: [...armor(), useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] })],
+    plugins: [
+      // First: nothing is parsed for a caller who is refused.
+      guard.yogaPlugin((err) => unexpectedResponse(err)),
+      ...armor(),
+      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
+      guard.envelopPlugin(),
+    ],
   });
 
   const startWorker = options.startWorker ?? env.WORKER_ENABLED;
+  guard.startSweep();
   if (startWorker) {
     worker.start();
     services.webhooks.startRelay();
   }
 
-  const handleGraphql = async (request: Request, requestId: string): Promise<Response> => {
-    let caller: Caller;
-    try {
-      caller = await auth.authenticate(request.headers);
-    } catch (err) {
-      if (err instanceof AuthenticationError) return graphqlErrorResponse(401, err.code, err.message);
-      if (isDatabaseUnavailable(err)) return graphqlErrorResponse(503, 'SERVICE_UNAVAILABLE', new ServiceUnavailableError().message);
-      throw err;
-    }
-    if (caller.kind === 'server' || caller.kind === 'client') {
-      const wait = await rateLimiter.consume(caller.keyId, caller.rateLimitPerMinute);
-      if (wait !== null) {
-        return graphqlErrorResponse(429, 'RATE_LIMITED', `Rate limit of ${caller.rateLimitPerMinute} requests/minute exceeded for this API key; retry in ${wait}s`, {
-          'retry-after': String(wait),
-        });
-      }
-    }
-    const checked = await checkGraphqlBody(request, yoga.fetchAPI.Request);
-    if (checked instanceof Response) return checked;
-    return yoga.fetch(checked, { caller, requestId });
-  };
+  /** The answer to an error that is not a refusal: 499 for a client gone, 503 for a database down, else 500. */
+  function unexpectedResponse(err: unknown): Response {
+    if (isDatabaseUnavailable(err)) return graphqlErrorResponse(503, 'SERVICE_UNAVAILABLE', new ServiceUnavailableError().message, { 'retry-after': '1' });
+    logger.error({ err }, 'request failed');
+    return graphqlErrorResponse(500, 'INTERNAL', 'Internal error');
+  }
 
-  const fetch = async (request: Request): Promise<Response> => {
+  const clientAddressOf = (req: IncomingMessage | undefined, headers: Headers | IncomingMessage['headers']) =>
+    clientAddress(req, headers, env.TRUST_PROXY_HOPS);
+
+  const fetch = async (request: Request, context: RequestContext = {}): Promise<Response> => {
     const started = performance.now();
     const requestId = request.headers.get('x-request-id')?.slice(0, 100) || randomUUID();
     const path = new URL(request.url).pathname;
     let response: Response;
     try {
-      if (path === '/graphql') response = await handleGraphql(request, requestId);
+      if (path === '/graphql') {
+        const address = context.clientAddress ?? clientAddressOf(context.req, request.headers);
+        response = await yoga.fetch(request, { requestId, clientAddress: address });
+      }
       else if (path === '/health') response = health();
       else if (path === '/ready') response = await ready(db, pubsub, Boolean(env.REDIS_URL), logger);
       else if (path.startsWith('/webhooks/')) response = await routeWebhook(request, path, { services, logger, requestId });
@@ -308,8 +338,12 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
     worker,
     pubsub,
     logger,
+    guard,
+    clientAddressOf,
     contextFor,
     close: async () => {
+      guard.stopSweep();
+      await revocations.return?.();
       services.orderEvents.closeAll();
       await services.webhooks.stopRelay();
       await worker.stop();

@@ -6,7 +6,7 @@ import { loadEnv } from './env.js';
 import { openDatabase } from './db.js';
 import { createMigration, migrationStatus } from './db/migrate.js';
 import { loadMasterKey, SecretBox } from './crypto.js';
-import { Authenticator } from './auth.js';
+import { API_KEY_REVOKED_CHANNEL, Authenticator } from './auth.js';
 import { AppsService } from './services/apps.js';
 import { AppError } from './errors.js';
 
@@ -140,12 +140,35 @@ export async function runCli(
       }
       case 'keys:revoke': {
         const key = await apps.revokeApiKey(parsed.appId, parsed.keyId);
+        if (env.REDIS_URL && !(await broadcastRevocation(env.REDIS_URL, key))) {
+          output.err('warning: could not reach Redis; running servers notice the revocation within API_KEY_CACHE_MS instead');
+        }
         output.out(JSON.stringify({ keyId: key.id, revokedAt: key.revokedAt }, null, 2));
         return 0;
       }
     }
   } finally {
     await db.close();
+  }
+}
+
+/**
+ * Tells running servers a key was revoked, as a server's own revokeApiKey does: they drop
+ * cached lookups and end the key's sockets and streams. Loaded only here, so other
+ * commands start without the Redis client.
+ */
+async function broadcastRevocation(redisUrl: string, key: { id: string; hash: string }): Promise<boolean> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    await redis.publish(API_KEY_REVOKED_CHANNEL, JSON.stringify({ keyId: key.id, hash: key.hash }));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
   }
 }
 

@@ -25,6 +25,8 @@ export interface ServiceDeps {
   fulfilment: Fulfilment;
   pubsub: PubSub;
   logger: Logger;
+  /** Tells every instance a key was revoked (ends its sockets and streams, drops cached lookups). */
+  announceRevocation?: (key: { id: string; hash: string }) => void;
 }
 
 export function createServices(deps: ServiceDeps) {
@@ -34,7 +36,7 @@ export function createServices(deps: ServiceDeps) {
     env,
     auth,
     fulfilment,
-    apps: new AppsService(prisma, box, auth),
+    apps: new AppsService(prisma, box, auth, deps.announceRevocation),
     storeAccounts,
     products: new ProductsService(prisma, fulfilment),
     read: new ReadModel(prisma),

@@ -46,6 +46,10 @@ export async function createTestApp(overrides: Record<string, string> = {}, opti
     ZERODROP_ADMIN_TOKEN: ADMIN_TOKEN,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     RATE_LIMIT_PER_MINUTE: '100000',
+    // Suites share one in-process address; the security tests set these low themselves.
+    PLAYER_RATE_LIMIT_PER_MINUTE: '100000',
+    CLIENT_ADDRESS_RATE_LIMIT_PER_MINUTE: '100000',
+    AUTH_FAILURES_PER_MINUTE: '100000',
     REDIS_URL: process.env.REDIS_URL,
     ...overrides,
   });
