@@ -13,7 +13,9 @@ import { CREDENTIALS_HINT, type Caller } from '../auth.js';
 /** What a refused caller lacks, as the end of the refusal's message. */
 function missingCredentials(caller: Caller): string {
   if (caller.kind === 'anonymous') return `: no credentials; ${CREDENTIALS_HINT}`;
-  if (caller.kind === 'client' && caller.playerId === null) return ': a client key acts for one player; send X-Player-Token with it';
+  if (caller.kind === 'client' && caller.playerId === null) {
+    return ': a client key without X-Player-Token acts for no player; send X-Player-Token with it, or use a server key (zd_sk_…)';
+  }
   return '';
 }
 

@@ -19,9 +19,12 @@ export interface RawSocket {
   close(): void;
 }
 
-/** Opens a graphql-transport-ws socket; sends connection_init with `params` unless `params` is null. */
-export function rawSocket(wsUrl: string, params: Record<string, unknown> | null): RawSocket {
-  const socket = new WebSocket(wsUrl, 'graphql-transport-ws');
+/**
+ * Opens a graphql-transport-ws socket; sends connection_init with `params` unless `params`
+ * is null. `from`: the client address, sent as X-Forwarded-For (servers with TRUST_PROXY_HOPS=1).
+ */
+export function rawSocket(wsUrl: string, params: Record<string, unknown> | null, from?: string): RawSocket {
+  const socket = new WebSocket(wsUrl, 'graphql-transport-ws', from ? { headers: { 'x-forwarded-for': from } } : {});
   const queues = new Map<string, { type: string; payload?: unknown }[]>();
   const waiters = new Map<string, (m: { type: string; payload?: unknown }) => void>();
   let ack!: () => void;

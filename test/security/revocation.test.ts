@@ -88,7 +88,7 @@ describe('revocation and expiry reach open sockets and streams', () => {
   });
 
   it("closes a player-token socket with 4401 at the token's exp, and ends its SSE stream", async () => {
-    const { token } = await t.app.services.auth.mintPlayerToken(tenant.appId, 'expiring-player', 2);
+    const { token } = await t.app.services.auth.mintPlayerToken(tenant.appId, 'expiring-player', 3);
     const exp = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number };
     const socket = rawSocket(server.wsUrl, bearer(tenant.clientKey, token));
     await socket.acked;
@@ -101,7 +101,8 @@ describe('revocation and expiry reach open sockets and streams', () => {
       expect(lateBy).toBeGreaterThan(-100);
       expect(lateBy).toBeLessThan(1_000);
       const last = await stream.next(1_000);
-      expect(last.errors?.[0]).toMatchObject({ message: 'Player token expired', extensions: { code: 'UNAUTHENTICATED' } });
+      // Ended by the expiry timer, or (on a loaded machine) refused by the re-check as it started: the same reason either way.
+      expect(last.errors?.[0]).toMatchObject({ message: expect.stringMatching(/^Player token expired/), extensions: { code: 'UNAUTHENTICATED' } });
     } finally {
       await stream.close();
     }
