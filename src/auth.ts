@@ -1,9 +1,9 @@
 // Who is calling: operator (admin token), an app's server key, or an app's client key
 // acting for one player (player token). Keys are looked up by SHA-256 hash.
 import { createRemoteJWKSet, decodeJwt, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import type { PrismaClient } from './db.js';
-import { constantTimeEqual, randomToken, sha256Hex, type SecretBox } from './crypto.js';
-import { AppError } from './errors.js';
+import type { PrismaClient } from './platform/db.js';
+import { constantTimeEqual, randomToken, sha256Hex, type SecretBox } from './platform/crypto.js';
+import { AppError } from './platform/errors.js';
 
 export type Caller =
   | { kind: 'anonymous' }
@@ -96,30 +96,44 @@ export class Authenticator {
   readonly #unknownKeys = new Map<string, number>();
   /** Key ids known active, until when. */
   readonly #activeKeys = new Map<string, number>();
+  readonly #revocationListeners: ((keyId: string) => void)[] = [];
   /** Key ids known revoked (revocation is final). */
   readonly #revokedKeys = new Set<string>();
   readonly #jwks = new Map<string, JWTVerifyGetKey>();
-  readonly #extraVerifiers: PlayerTokenVerifier[] = [];
+  readonly #extraVerifiers: readonly PlayerTokenVerifier[];
   /** How long a key lookup is trusted; revocation reaches other instances within this. */
   readonly keyCacheMs: number;
 
-  constructor(deps: { prisma: PrismaClient; box: SecretBox; adminToken: string | undefined; keyCacheMs?: number }) {
+  constructor(deps: {
+    prisma: PrismaClient;
+    box: SecretBox;
+    adminToken: string | undefined;
+    keyCacheMs?: number;
+    /** Store-issued tokens accepted as player tokens (Huya's SDK JWT). */
+    playerTokenVerifiers?: readonly PlayerTokenVerifier[];
+  }) {
     this.#prisma = deps.prisma;
+    this.#extraVerifiers = deps.playerTokenVerifiers ?? [];
     this.#box = deps.box;
     this.#adminToken = deps.adminToken;
     this.keyCacheMs = deps.keyCacheMs ?? 5_000;
-  }
-
-  addPlayerTokenVerifier(verifier: PlayerTokenVerifier): void {
-    this.#extraVerifiers.push(verifier);
   }
 
   forgetKey(hash: string): void {
     this.#keyCache.delete(hash);
   }
 
-  /** A key was revoked (here or, through the broadcast, on another instance): drop what is cached about it. */
+  /** Calls `listener` with each revoked key's id (the guard ends the key's live sessions). */
+  onKeyRevoked(listener: (keyId: string) => void): void {
+    this.#revocationListeners.push(listener);
+  }
+
+  /**
+   * A key was revoked (here or, through the broadcast, on another instance): drop what is
+   * cached about it and tell the listeners.
+   */
   keyRevoked(keyId: string, hash: string): void {
+    for (const listener of this.#revocationListeners) listener(keyId);
     this.#keyCache.delete(hash);
     this.#activeKeys.delete(keyId);
     bounded(this.#revokedKeys, 100_000).add(keyId);

@@ -13,12 +13,12 @@
 import type { IncomingMessage } from 'node:http';
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import { Repeater, type Plugin as YogaPlugin } from 'graphql-yoga';
-import type { Env } from './env.js';
+import type { Env } from './platform/env.js';
 import { AuthenticationError, wwwAuthenticate, type Authenticator, type Caller } from './auth.js';
 import type { KeyRateLimiter } from './rate-limit.js';
-import { AppError, RateLimitedError } from './errors.js';
+import { AppError, RateLimitedError } from './platform/errors.js';
 import type { Context } from './context.js';
-import type { Logger } from './logger.js';
+import type { Logger } from './platform/logger.js';
 import { graphqlErrorResponse } from './http/json.js';
 import { checkGraphqlBody } from './http/graphql-body.js';
 
@@ -100,6 +100,7 @@ export class Guard {
     this.#limiter = deps.limiter;
     this.#settings = deps.env;
     this.#logger = deps.logger;
+    this.#auth.onKeyRevoked((keyId) => this.#endKey(keyId));
   }
 
   /**
@@ -201,9 +202,8 @@ export class Guard {
     return { ended, close };
   }
 
-  /** A key was revoked: forget what is cached about it and end its sockets and streams. */
-  keyRevoked(keyId: string, hash: string): void {
-    this.#auth.keyRevoked(keyId, hash);
+  /** A key was revoked (Authenticator.keyRevoked): end its sockets and streams. */
+  #endKey(keyId: string): void {
     let ended = 0;
     for (const session of [...this.#sessions]) {
       if (session.keyId === keyId) {

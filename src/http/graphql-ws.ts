@@ -17,7 +17,7 @@ import { WebSocketServer } from 'ws';
 import type { ZeroDropApp } from '../app.js';
 import { AuthenticationError, type Caller } from '../auth.js';
 import { CLOSE_CODES, LiveLimitError, type LiveSession } from '../guard.js';
-import { AppError, RateLimitedError } from '../errors.js';
+import { AppError, RateLimitedError } from '../platform/errors.js';
 import { MAX_GRAPHQL_BODY_BYTES } from './graphql-body.js';
 
 /** Envelop's execute/subscribe, carried to graphql-ws's execute/subscribe through rootValue. */

@@ -3,7 +3,7 @@
 // even mint new keys), an SSE stream kept streaming, and a player-token socket kept
 // acting after the token's exp.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db.js';
+import { openDatabase } from '../../src/platform/db.js';
 import { createTestApp, type Tenant, type TestApp } from '../helpers/app.js';
 import { listen, sleep, sseSubscribe } from '../live/helpers.js';
 import { EntitlementChanged, OrderEvents } from '../live/documents.js';
