@@ -28,7 +28,7 @@ describe('rate limits and caps on every transport', () => {
       LIVE_CONNECTIONS_PER_ADDRESS: '3',
       LIVE_SUBSCRIPTIONS_PER_KEY: '2',
       LIVE_SUBSCRIPTIONS_PER_ADDRESS: '3',
-      WS_CONNECTION_INIT_TIMEOUT_MS: '300',
+      WS_CONNECTION_INIT_TIMEOUT_MS: '1500', // generous: a loaded machine may take a while to read a connection_init
     });
     tenant = await t.createTenant('limits');
     server = await listen(t.app);
@@ -50,7 +50,7 @@ describe('rate limits and caps on every transport', () => {
     socket.subscribe('a', ORDER_EVENTS); // 3
     socket.subscribe('b', ORDER_EVENTS); // 4
     socket.subscribe('c', ORDER_EVENTS); // over budget
-    const refused = await socket.message('c');
+    const refused = await socket.message('c', 15_000);
     expect(refused.type).toBe('error');
     expect(JSON.stringify(refused.payload)).toContain('RATE_LIMITED');
     const http = await t.post(TYPENAME, { key: tight.serverKey, headers: from(address) });

@@ -37,8 +37,8 @@ describe('revocation and expiry reach open sockets and streams', () => {
     await socket.acked;
     socket.subscribe('events', ORDER_EVENTS);
     await sleep(200); // the subscription is running
-    const revoked = performance.now();
     await t.app.services.apps.revokeApiKey(tenant.appId, victim.apiKey.id);
+    const revoked = performance.now(); // committed: from here the session must end within 1 s
     const closed = await socket.closed;
     expect(closed.code).toBe(4401);
     expect(closed.reason).toBe('API key revoked');
@@ -49,8 +49,8 @@ describe('revocation and expiry reach open sockets and streams', () => {
     const victim = await victimKey();
     const stream = await sseSubscribe(t.app.fetch, 'http://zerodrop.test/graphql', OrderEvents, {}, { key: victim.secret });
     try {
-      const revoked = performance.now();
       await t.app.services.apps.revokeApiKey(tenant.appId, victim.apiKey.id);
+      const revoked = performance.now();
       const last = await stream.next(1_000);
       expect(performance.now() - revoked).toBeLessThan(1_000);
       expect(last.errors?.[0]).toMatchObject({ message: 'API key revoked', extensions: { code: 'UNAUTHENTICATED' } });
@@ -156,8 +156,8 @@ describe.skipIf(!shared)('revocation across instances (PostgreSQL + Redis only: 
     expect((await b.post({ query: '{ __typename }' }, { key: victim.secret })).status).toBe(200);
     await sleep(500); // Redis subscriptions confirmed
     try {
-      const revoked = performance.now();
       await a.app.services.apps.revokeApiKey(tenant.appId, victim.apiKey.id);
+      const revoked = performance.now();
       const closed = await socket.closed;
       expect(closed).toMatchObject({ code: 4401, reason: 'API key revoked' });
       expect(closed.at - revoked).toBeLessThan(2_000);
