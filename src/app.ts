@@ -39,7 +39,11 @@ export interface RequestContext {
 }
 
 export interface ZeroDropApp {
-  fetch: (request: Request, context?: RequestContext) => Promise<Response>;
+  /**
+   * `context`: a RequestContext, such as the server context createServerAdapter passes
+   * (`{ req, res }` under node:http), so `createServerAdapter(app.fetch)` works as is.
+   */
+  fetch: (request: Request, context?: unknown) => Promise<Response>;
   yoga: YogaServerInstance<Record<string, unknown>, Context>;
   db: Database;
   services: Services;
@@ -150,7 +154,8 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
   const clientAddressOf = (req: IncomingMessage | undefined, headers: Headers | IncomingMessage['headers']) =>
     clientAddress(req, headers, env.TRUST_PROXY_HOPS);
 
-  const fetch = async (request: Request, context: RequestContext = {}): Promise<Response> => {
+  const fetch = async (request: Request, serverContext?: unknown): Promise<Response> => {
+    const context = (serverContext ?? {}) as RequestContext;
     const started = performance.now();
     const requestId = request.headers.get('x-request-id')?.slice(0, 100) || randomUUID();
     const path = new URL(request.url).pathname;
