@@ -216,6 +216,9 @@ function serverEnv(kind: DatabaseKind, dataDir: string, database: BenchDatabase 
     LIVE_CONNECTIONS_PER_ADDRESS: '1000000',
     LIVE_SUBSCRIPTIONS_PER_KEY: '1000000',
     LIVE_SUBSCRIPTIONS_PER_ADDRESS: '1000000',
+    // The fake stores listen on 127.0.0.1.
+    OUTBOUND_ALLOW_PRIVATE: 'true',
+    ALLOW_PRODUCTION_API_BASE_URL: 'true',
   };
 }
 

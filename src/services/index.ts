@@ -14,6 +14,7 @@ import { StoreFlows, type StoreCatalog } from '../providers/catalog.js';
 import { OrderEventFeeds } from './order-events.js';
 import { OrderTotalsService } from './order-totals.js';
 import { WebhooksService } from './webhooks.js';
+import type { OutboundGuard } from '../platform/outbound-url.js';
 
 export interface ServiceDeps {
   env: Env;
@@ -25,17 +26,19 @@ export interface ServiceDeps {
   logger: Logger;
   catalog: StoreCatalog;
   storeAccounts: StoreAccountsService;
+  /** The gate for requests to tenant-chosen URLs. */
+  outbound: OutboundGuard;
 }
 
 export function createServices(deps: ServiceDeps) {
-  const { prisma, box, auth, fulfilment, env } = deps;
+  const { prisma, box, auth, fulfilment, env, outbound } = deps;
   const { storeAccounts } = deps;
   return {
     env,
     auth,
     fulfilment,
     // Revocations go to every instance (through Redis when set): each ends the key's sockets and streams.
-    apps: new AppsService(prisma, box, auth, (key) => deps.pubsub.publish('apiKeys:revoked', { keyId: key.id, hash: key.hash })),
+    apps: new AppsService(prisma, box, auth, outbound, (key) => deps.pubsub.publish('apiKeys:revoked', { keyId: key.id, hash: key.hash })),
     storeAccounts,
     products: new ProductsService(prisma, fulfilment, deps.catalog),
     read: new ReadModel(prisma),
@@ -44,7 +47,15 @@ export function createServices(deps: ServiceDeps) {
     stores: new StoreFlows(deps.catalog, { env, prisma, fulfilment, storeAccounts, pubsub: deps.pubsub, logger: deps.logger }),
     orderEvents: new OrderEventFeeds({ prisma, pubsub: deps.pubsub, logger: deps.logger }),
     orderTotals: new OrderTotalsService(prisma),
-    webhooks: new WebhooksService({ prisma, box, fulfilment, logger: deps.logger, relayPollMs: env.WORKER_POLL_MS }),
+    webhooks: new WebhooksService({
+      prisma,
+      box,
+      fulfilment,
+      logger: deps.logger,
+      relayPollMs: env.WORKER_POLL_MS,
+      outbound,
+      maxEndpointsPerApp: env.WEBHOOK_ENDPOINTS_PER_APP,
+    }),
   };
 }
 

@@ -52,6 +52,9 @@ export async function createTestApp(overrides: Record<string, string> = {}, opti
     PLAYER_RATE_LIMIT_PER_MINUTE: '100000',
     CLIENT_ADDRESS_RATE_LIMIT_PER_MINUTE: '100000',
     AUTH_FAILURES_PER_MINUTE: '100000',
+    // The fake stores and webhook receivers listen on 127.0.0.1 (test/security turns these off).
+    OUTBOUND_ALLOW_PRIVATE: 'true',
+    ALLOW_PRODUCTION_API_BASE_URL: 'true',
     REDIS_URL: process.env.REDIS_URL,
     ...overrides,
   });

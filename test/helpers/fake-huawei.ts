@@ -21,6 +21,7 @@ import type { StoreEnvironment } from '../../src/generated/prisma/enums.js';
 import { HUAWEI_API_PATHS } from '../../src/providers/huawei/protocol/client.js';
 import { HUAWEI_LEAF_CERTIFICATE_OID } from '../../src/providers/huawei/protocol/jws.js';
 import type { StoreAccountConfig } from '../../src/providers/contract.js';
+import { testOutbound } from './outbound.js';
 import { FakeCrlServer } from './fake-huawei-crl.js';
 
 const crypto = webcrypto as unknown as Crypto;
@@ -328,6 +329,7 @@ export class FakeHuawei {
       secrets: credentials ? { privateKeyPem: credentials.privateKeyPem } : {},
       apiBaseUrl: this.baseUrl,
       trustedRootsPem: this.rootPem,
+      outbound: testOutbound,
     };
   }
 
