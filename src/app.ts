@@ -158,6 +158,13 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
   if (startWorker) {
     worker.start();
     services.webhooks.startRelay();
+    // Stores' periodic jobs (Huawei's sweep) schedule themselves; this idempotent start covers a new database.
+    for (const store of container.catalog.modules) {
+      store
+        .tasks?.(services.stores.flowsOf(store))
+        .start?.()
+        .catch((err: unknown) => logger.warn({ err, store: store.store }, 'could not schedule the store tasks'));
+    }
   }
 
   /** The answer to an error that is not a refusal: 503 for a database down, else 500. */
