@@ -382,6 +382,13 @@ function cases(): HostileCase[] {
   add('graphql: form-encoded mutation', { status: 403 }, () =>
     raw(t, { headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${key()}` }, body: `query=${encodeURIComponent('mutation { __typename }')}` }),
   );
+  // Issue 13: store callback URLs and bodies (test/security/ has the full attacks).
+  for (const store of ['huawei', 'nowgg', 'huya']) {
+    add(`${store}: malformed percent-escape in the callback URL`, { status: 400 }, () => post(`/webhooks/${store}/%E0%A4%A`, '{}'));
+    add(`${store}: callback declaring a 200 MB body`, { status: 413 }, () =>
+      post(`/webhooks/${store}/${randomUUID()}`, '{}', { 'content-type': 'application/json', 'content-length': String(200 * 1024 * 1024) }),
+    );
+  }
   add('graphql: mutation over GET', { status: 405 }, () =>
     raw(t, { method: 'GET', path: `/graphql?query=${encodeURIComponent('mutation { __typename }')}`, headers: { authorization: `Bearer ${key()}`, 'x-graphql-yoga-csrf': '1' } }),
   );
