@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import type { Env } from './env.js';
 import { openDatabase, type Database } from './db.js';
 import { readMigrations } from './db/migrate.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, logOrderEvents, type Logger } from './logger.js';
 import { loadMasterKey, SecretBox } from './crypto.js';
 import { Authenticator, AuthenticationError, type Caller } from './auth.js';
 import { createPubSubHandle, type PubSubHandle } from './pubsub.js';
@@ -25,9 +25,11 @@ import { graphqlErrorResponse } from './http/json.js';
 import { checkGraphqlBody } from './http/graphql-body.js';
 import { routeWebhook } from './http/webhooks.js';
 import { dashboard } from './http/dashboard.js';
+import { GRAPHIQL_CSP, graphiqlAsset, graphiqlOptions, renderGraphiQLPage } from './http/graphiql.js';
 import { WEBHOOK_DELIVERY_TASK } from './services/webhooks.js';
 import { providerFor } from './providers/registry.js';
 import { configureFailpoints, failpoint } from './failpoints.js';
+import { checkMasterKey } from './db/guards.js';
 import './providers/index.js';
 import './http/huawei.js';
 import './http/nowgg.js';
@@ -118,6 +120,11 @@ async function migrationsApplied(db: Database): Promise<boolean> {
   }
 }
 
+/** GET /: to GraphiQL, or to the dashboard when GraphiQL is off. */
+function frontDoor(graphiql: boolean): Response {
+  return new Response(null, { status: 302, headers: { location: graphiql ? '/graphql' : '/dashboard/' } });
+}
+
 export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp> {
   const { env } = options;
   const logger = options.logger ?? createLogger(env.LOG_LEVEL);
@@ -134,6 +141,15 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
     logger.warn({ dataDir: env.DATA_DIR }, 'generated a development master key in DATA_DIR/master.key; set ZERODROP_MASTER_KEY in production');
   }
   const box = new SecretBox(key);
+  try {
+    const keySource = env.ZERODROP_MASTER_KEY ? 'ZERODROP_MASTER_KEY' : `${env.DATA_DIR}/master.key${generated ? ', generated just now' : ''}`;
+    const keyCheck = await checkMasterKey(db.adapterFactory, key, box, keySource);
+    if (keyCheck === 'recorded') logger.info('recorded the master key fingerprint; instances with another key will refuse to start');
+    if (keyCheck === 'unchecked') logger.warn('could not compare the master key with the database (not reachable or not migrated); checked on the next start');
+  } catch (err) {
+    if (!options.db) await db.close();
+    throw err;
+  }
   const onRedisError = throttled(30_000, (err: Error) => logger.warn({ err }, 'Redis unavailable; reconnecting (/ready reports it)'));
   const pubsub = createPubSubHandle(env.REDIS_URL, onRedisError);
   const rateRedis = env.REDIS_URL ? new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : null;
@@ -144,6 +160,7 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
   const fulfilment = new Fulfilment({
     prisma: db.prisma,
     publish: (events) => {
+      logOrderEvents(logger, events);
       pubsub.publishEvents(events);
       // `services` is declared below; this runs only after a commit
       services.webhooks.wakeRelay(events.map((event) => event.appId));
@@ -173,13 +190,14 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
           payload: order.verifiedPayload as Record<string, unknown>,
         });
       } catch (err) {
-        await fulfilment
-          .recordAckFailure(order.id, task.attempts, err instanceof Error ? err.message : String(err))
-          .catch(() => {});
+        const message = err instanceof Error ? err.message : String(err);
+        logger.info({ orderId: order.id, store: order.store, appId: order.appId, attempt: task.attempts, outcome: 'failed', error: message }, 'store acknowledgement failed; retrying');
+        await fulfilment.recordAckFailure(order.id, task.attempts, message).catch(() => {});
         throw err;
       }
       failpoint('after-store-ack-before-record');
       await fulfilment.markFinished(order.id, 'SERVER');
+      logger.info({ orderId: order.id, store: order.store, appId: order.appId, attempt: task.attempts, outcome: 'acknowledged' }, 'store acknowledged the order');
     },
   };
   const worker = new TaskWorker({
@@ -209,7 +227,9 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
-    graphiql: env.GRAPHIQL ? { title: 'ZeroDrop', defaultQuery: '{ app { id name } }' } : false,
+    // Served from this server's own files (src/http/graphiql.ts), never from a CDN.
+    graphiql: env.GRAPHIQL ? graphiqlOptions() : false,
+    renderGraphiQL: renderGraphiQLPage,
     landingPage: false,
     // checkGraphqlBody enforces a tighter limit before Yoga sees the request; Yoga's own
     // would re-wrap every body in a TransformStream and a second Request.
@@ -276,7 +296,11 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
     const path = new URL(request.url).pathname;
     let response: Response;
     try {
-      if (path === '/graphql') response = await handleGraphql(request, requestId);
+      if (path === '/graphql') {
+        response = await handleGraphql(request, requestId);
+        if (response.headers.get('content-type')?.startsWith('text/html')) response.headers.set('content-security-policy', GRAPHIQL_CSP);
+      } else if (path === '/') response = frontDoor(env.GRAPHIQL);
+      else if (env.GRAPHIQL && path.startsWith('/graphiql/')) response = await graphiqlAsset(request, path);
       else if (path === '/health') response = health();
       else if (path === '/ready') response = await ready(db, pubsub, Boolean(env.REDIS_URL), logger);
       else if (path.startsWith('/webhooks/')) response = await routeWebhook(request, path, { services, logger, requestId });

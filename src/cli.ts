@@ -3,18 +3,14 @@ import { parseArgs } from 'node:util';
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { loadEnv } from './env.js';
-import { openDatabase } from './db.js';
-import { createMigration, migrationStatus } from './db/migrate.js';
-import { loadMasterKey, SecretBox } from './crypto.js';
-import { Authenticator } from './auth.js';
-import { AppsService } from './services/apps.js';
-import { AppError } from './errors.js';
+import { StartupRefusal } from './db/guards.js';
 
 const usage = `Usage: zerodrop <command> [options]
 
 Commands:
   migrate [deploy]                 apply pending migrations (default)
-  migrate status                   list applied/pending migrations; exit 1 if behind
+  migrate status [--json]          list migrations by name (applied, pending, failed, …); exit 1 if
+                                   any is not applied
   migrate:create <name>            write prisma/migrations/<ts>_<name> from schema.prisma
   apps:create --name <name>        create an app; prints its server and client keys
   apps:list                        list apps
@@ -24,7 +20,9 @@ Commands:
                                    revoke an API key
 
 Reads the same environment as the server (DATABASE_URL, DATA_DIR, ZERODROP_MASTER_KEY,
-MIGRATE_ON_START: admin commands first apply pending migrations unless it is false).`;
+MIGRATE_ON_START: admin commands first apply pending migrations unless it is false).
+With the embedded database (no DATABASE_URL) the CLI cannot run while a server has DATA_DIR
+open; it says so and names the process.`;
 
 /** Where the CLI writes: stdout for results (JSON), stderr for problems. */
 export interface CliOutput {
@@ -86,6 +84,7 @@ export async function runCli(
       app: { type: 'string' },
       role: { type: 'string' },
       key: { type: 'string' },
+      json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -96,6 +95,7 @@ export async function runCli(
   }
   if (command === 'migrate:create') {
     if (!sub) throw new Error('migrate:create needs a name, e.g. `npm run db:migrate:create -- add_refunds`');
+    const { createMigration } = await import('./db/migrate.js');
     const folder = await createMigration(sub);
     output.out(folder ? `created ${folder}` : 'schema.prisma and the migrations agree; nothing to create');
     return 0;
@@ -107,20 +107,45 @@ export async function runCli(
   }
 
   const env = loadEnv(source);
+  // Loaded after the command line checks out: --help and typos answer at once.
+  const [{ openDatabase }, { listMigrations }, { checkMasterKey }] = await Promise.all([
+    import('./db.js'),
+    import('./db/migrate.js'),
+    import('./db/guards.js'),
+  ]);
   const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, poolSize: 2 });
   try {
     if (parsed.kind === 'migrate') {
       if (parsed.status) {
-        const status = await migrationStatus(db.adapterFactory);
-        output.out(JSON.stringify(status, null, 2));
-        return status.applied ? 0 : 1;
+        const migrations = await listMigrations(db.adapterFactory);
+        const behind = migrations.filter((migration) => migration.state !== 'applied');
+        if (values.json) output.out(JSON.stringify({ upToDate: behind.length === 0, migrations }, null, 2));
+        else {
+          const width = Math.max(...migrations.map((migration) => migration.state.length));
+          for (const migration of migrations) output.out(`${migration.state.padEnd(width)}  ${migration.name}`);
+          output.out(
+            behind.length === 0
+              ? `database is up to date (${migrations.length} migrations applied)`
+              : `${behind.length} of ${migrations.length} migrations not applied; \`zerodrop migrate\` applies pending ones`,
+          );
+        }
+        return behind.length === 0 ? 0 : 1;
       }
       const applied = await db.migrate();
       output.out(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
       return 0;
     }
-    if (env.MIGRATE_ON_START) await db.migrate();
-    const box = new SecretBox(loadMasterKey(env.ZERODROP_MASTER_KEY, env.DATA_DIR).key);
+    // The schema engine takes seconds to load: only when something is pending.
+    if (env.MIGRATE_ON_START && (await listMigrations(db.adapterFactory)).some((migration) => migration.state !== 'applied')) await db.migrate();
+    const [{ loadMasterKey, SecretBox }, { Authenticator }, { AppsService }] = await Promise.all([
+      import('./crypto.js'),
+      import('./auth.js'),
+      import('./services/apps.js'),
+    ]);
+    const { key } = loadMasterKey(env.ZERODROP_MASTER_KEY, env.DATA_DIR);
+    const box = new SecretBox(key);
+    // Secrets sealed with another key than the server's would be unreadable to it.
+    await checkMasterKey(db.adapterFactory, key, box, env.ZERODROP_MASTER_KEY ? 'ZERODROP_MASTER_KEY' : `${env.DATA_DIR}/master.key`);
     const apps = new AppsService(db.prisma, box, new Authenticator({ prisma: db.prisma, box, adminToken: undefined }));
     switch (parsed.kind) {
       case 'apps:create': {
@@ -164,7 +189,7 @@ if (isEntryPoint()) {
   runCli(process.argv.slice(2))
     .then((code) => process.exit(code))
     .catch((err: unknown) => {
-      console.error(err instanceof AppError || err instanceof Error ? `error: ${err.message}` : err);
+      console.error(err instanceof StartupRefusal ? err.message : err instanceof Error ? `error: ${err.message}` : err);
       process.exit(1);
     });
 }

@@ -6,6 +6,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaClient } from './generated/prisma/client.js';
 import { applyMigrations } from './db/migrate.js';
+import { lockDataDir } from './db/guards.js';
 
 export { PrismaClient };
 export type { Prisma } from './generated/prisma/client.js';
@@ -64,16 +65,26 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     };
   }
   let dataDir: string | undefined;
+  let unlock = () => {};
   if (options.dataDir) {
     mkdirSync(options.dataDir, { recursive: true });
     dataDir = join(options.dataDir, 'pglite');
+    unlock = lockDataDir(options.dataDir);
   }
-  // Loaded only for the embedded database: a PostgreSQL deployment never needs them.
-  const [{ PGlite }, { PrismaPGlite }] = await Promise.all([import('@electric-sql/pglite'), import('pglite-prisma-adapter')]);
-  const pglite = await PGlite.create({
-    ...(dataDir ? { dataDir } : {}),
-    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
-  });
+  let pglite: PGlite;
+  let PrismaPGlite: typeof import('pglite-prisma-adapter').PrismaPGlite;
+  try {
+    // Loaded only for the embedded database: a PostgreSQL deployment never needs them.
+    const [pgliteModule, adapterModule] = await Promise.all([import('@electric-sql/pglite'), import('pglite-prisma-adapter')]);
+    PrismaPGlite = adapterModule.PrismaPGlite;
+    pglite = await pgliteModule.PGlite.create({
+      ...(dataDir ? { dataDir } : {}),
+      ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+    });
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   const adapterFactory = new PrismaPGlite(pglite);
   const prisma = createPrismaClient(adapterFactory, options.onQuery);
   return {
@@ -88,6 +99,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     close: async () => {
       await prisma.$disconnect();
       if (!pglite.closed) await pglite.close();
+      unlock();
     },
   };
 }

@@ -53,6 +53,8 @@ const envSchema = z.object({
     .refine((v) => decodeKey(v) !== null, 'must be 32 bytes as base64 or 64 hex characters')
     .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** auto: human-readable on a terminal in development, JSON otherwise. */
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   GRAPHIQL: bool.default(true),
   /** Default per-key request budget per minute (an app may set its own). */
   RATE_LIMIT_PER_MINUTE: int(1).default(600),

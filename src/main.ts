@@ -3,9 +3,10 @@ import { createServer } from 'node:http';
 import { createServerAdapter } from '@whatwg-node/server';
 import { EnvError, loadEnv } from './env.js';
 import { createApp } from './app.js';
-import { createLogger } from './logger.js';
+import { createProcessLogger } from './logger.js';
 import { ensureDemoApp } from './demo.js';
 import { attachGraphqlWs } from './http/graphql-ws.js';
+import { StartupRefusal } from './db/guards.js';
 
 async function main(): Promise<void> {
   let env;
@@ -18,7 +19,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger(env.LOG_LEVEL);
+  const logger = await createProcessLogger(env);
   const app = await createApp({ env, logger });
   const server = createServer(createServerAdapter(app.fetch));
   server.keepAliveTimeout = 65_000;
@@ -65,6 +66,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  if (err instanceof StartupRefusal) {
+    console.error(err.message);
+    process.exit(2);
+  }
   console.error(err);
   process.exit(1);
 });

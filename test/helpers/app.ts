@@ -8,10 +8,13 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type ExecutionResult } from 'graphql';
 import { createApp, type ZeroDropApp } from '../../src/app.js';
 import { loadEnv, type Env } from '../../src/env.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+
+/** One master key per test process: instances sharing a database must share it (the server refuses another). */
+const TEST_MASTER_KEY = randomBytes(32).toString('base64');
 
 export interface Credentials {
   key?: string;
@@ -37,12 +40,12 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp(overrides: Record<string, string> = {}, options: { startWorker?: boolean; database?: TestDatabase } = {}): Promise<TestApp> {
+export async function createTestApp(overrides: Record<string, string> = {}, options: { startWorker?: boolean; database?: TestDatabase; logger?: Logger } = {}): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase());
   const env = loadEnv({
     NODE_ENV: 'test',
     DATA_DIR: mkdtempSync(join(tmpdir(), 'zd-data-')),
-    ZERODROP_MASTER_KEY: randomBytes(32).toString('base64'),
+    ZERODROP_MASTER_KEY: TEST_MASTER_KEY,
     ZERODROP_ADMIN_TOKEN: ADMIN_TOKEN,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     RATE_LIMIT_PER_MINUTE: '100000',
@@ -52,7 +55,7 @@ export async function createTestApp(overrides: Record<string, string> = {}, opti
   const app = await createApp({
     env,
     db: database.db,
-    logger: createLogger(env.LOG_LEVEL),
+    logger: options.logger ?? createLogger(env.LOG_LEVEL),
     startWorker: options.startWorker ?? false,
     workerBaseDelayMs: 20,
   });
