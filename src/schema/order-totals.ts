@@ -11,7 +11,7 @@ const OrderTotalsRef = builder.objectRef<OrderTotalsRow>('OrderTotals').implemen
     day: t.exposeString('day', { description: 'The purchase day (YYYY-MM-DD) in the requested time zone.' }),
     store: t.expose('store', { type: StoreEnum }),
     currency: t.exposeString('currency', { nullable: true, description: 'Null for orders whose store states no price.' }),
-    orders: t.exposeInt('orders', { description: 'All orders, whatever their status.' }),
+    orders: t.exposeInt('orders', { description: 'All orders bought this day, whatever their status.' }),
     delivered: t.exposeInt('delivered', { description: 'Granted (DELIVERED or FINISHED).' }),
     awaitingFinish: t.exposeInt('awaitingFinish', { description: 'Granted; the store-side finish step is still pending.' }),
     awaitingProduct: t.exposeInt('awaitingProduct'),
@@ -20,6 +20,12 @@ const OrderTotalsRef = builder.objectRef<OrderTotalsRow>('OrderTotals').implemen
       type: 'BigInt',
       description: 'Sum of the granted orders’ prices in minor units of currency (revoked orders excluded).',
       resolve: (row) => row.amountMinor,
+    }),
+    refunds: t.exposeInt('refunds', { description: 'Orders revoked (refunded) on this day, whatever day they were bought.' }),
+    refundedAmountMinor: t.field({
+      type: 'BigInt',
+      description: 'Sum of the prices of the orders revoked on this day, in minor units of currency.',
+      resolve: (row) => row.refundedAmountMinor,
     }),
   }),
 });
@@ -32,14 +38,14 @@ interface OrderTotalsReport {
 const OrderTotalsReportRef = builder.objectRef<OrderTotalsReport>('OrderTotalsReport').implement({
   fields: (t) => ({
     timeZone: t.exposeString('timeZone'),
-    rows: t.field({ type: [OrderTotalsRef], description: 'Newest day first; days without orders are absent.', resolve: (r) => r.rows }),
+    rows: t.field({ type: [OrderTotalsRef], description: 'Newest day first; days without orders or refunds are absent.', resolve: (r) => r.rows }),
   }),
 });
 
 builder.queryField('orderTotals', (t) =>
   t.field({
     type: OrderTotalsReportRef,
-    description: 'Order counts and amounts per day, store and currency for the last `days` days.',
+    description: 'Order counts, revenue and refunds per day, store and currency for the last `days` days.',
     authScopes: { serverKey: true },
     errors: { types: [ValidationError], union: { name: 'OrderTotalsResult' } },
     args: {

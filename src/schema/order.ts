@@ -82,6 +82,7 @@ const OrderFilter = builder.inputType('OrderFilter', {
     playerId: t.string(),
     status: t.field({ type: OrderStatusEnum }),
     store: t.field({ type: StoreEnum }),
+    storeOrderId: t.string({ description: 'The store’s order id (Huawei purchaseOrderId, now.gg orderId, Huya orderId): exact match.' }),
   }),
 });
 

@@ -17,6 +17,10 @@ export interface OrderTotalsRow {
   revoked: number;
   /** Sum of granted orders' amounts in minor units of `currency` (revoked ones excluded). */
   amountMinor: bigint;
+  /** Orders revoked (refunded) on this day, whenever they were bought. */
+  refunds: number;
+  /** Sum of the prices of the orders revoked on this day. */
+  refundedAmountMinor: bigint;
 }
 
 export class OrderTotalsService {
@@ -32,7 +36,8 @@ export class OrderTotalsService {
         { path: 'timeZone', message: 'not an IANA time zone' },
       ]);
     }
-    // "purchasedAt" is a UTC timestamp without zone; the day is taken in the caller's zone.
+    // Timestamps are UTC without zone; days are taken in the caller's zone. Purchases count
+    // on their purchase day, refunds on their revocation day (what a revenue chart shows).
     const rows = await this.prisma.$queryRaw<
       {
         day: string;
@@ -44,23 +49,32 @@ export class OrderTotalsService {
         awaitingProduct: number;
         revoked: number;
         amountMinor: string;
+        refunds: number;
+        refundedAmountMinor: string;
       }[]
     >`
       WITH local AS (
-        SELECT ("purchasedAt" AT TIME ZONE 'UTC') AT TIME ZONE ${timeZone} AS at, "store", "currency", "status", "amountMinor"
-          FROM "Order" WHERE "appId" = ${appId}::uuid)
+        SELECT 'purchase' AS kind, ("purchasedAt" AT TIME ZONE 'UTC') AT TIME ZONE ${timeZone} AS at,
+               "store", "currency", "status", "amountMinor"
+          FROM "Order" WHERE "appId" = ${appId}::uuid
+        UNION ALL
+        SELECT 'refund', ("revokedAt" AT TIME ZONE 'UTC') AT TIME ZONE ${timeZone},
+               "store", "currency", "status", "amountMinor"
+          FROM "Order" WHERE "appId" = ${appId}::uuid AND "status" = 'REVOKED' AND "revokedAt" IS NOT NULL)
       SELECT to_char(at, 'YYYY-MM-DD') AS day, "store"::text AS store, "currency",
-             count(*)::int AS orders,
-             (count(*) FILTER (WHERE "status" IN ('DELIVERED', 'FINISHED')))::int AS delivered,
-             (count(*) FILTER (WHERE "status" = 'DELIVERED'))::int AS "awaitingFinish",
-             (count(*) FILTER (WHERE "status" = 'AWAITING_PRODUCT'))::int AS "awaitingProduct",
-             (count(*) FILTER (WHERE "status" = 'REVOKED'))::int AS revoked,
-             (coalesce(sum("amountMinor") FILTER (WHERE "status" IN ('DELIVERED', 'FINISHED')), 0))::text AS "amountMinor"
+             (count(*) FILTER (WHERE kind = 'purchase'))::int AS orders,
+             (count(*) FILTER (WHERE kind = 'purchase' AND "status" IN ('DELIVERED', 'FINISHED')))::int AS delivered,
+             (count(*) FILTER (WHERE kind = 'purchase' AND "status" = 'DELIVERED'))::int AS "awaitingFinish",
+             (count(*) FILTER (WHERE kind = 'purchase' AND "status" = 'AWAITING_PRODUCT'))::int AS "awaitingProduct",
+             (count(*) FILTER (WHERE kind = 'purchase' AND "status" = 'REVOKED'))::int AS revoked,
+             (coalesce(sum("amountMinor") FILTER (WHERE kind = 'purchase' AND "status" IN ('DELIVERED', 'FINISHED')), 0))::text AS "amountMinor",
+             (count(*) FILTER (WHERE kind = 'refund'))::int AS refunds,
+             (coalesce(sum("amountMinor") FILTER (WHERE kind = 'refund'), 0))::text AS "refundedAmountMinor"
         FROM local
        WHERE at >= date_trunc('day', now() AT TIME ZONE ${timeZone}) - make_interval(days => ${days - 1})
        GROUP BY 1, 2, 3
        ORDER BY 1 DESC, 2, 3`;
-    return rows.map((row) => ({ ...row, amountMinor: BigInt(row.amountMinor) }));
+    return rows.map((row) => ({ ...row, amountMinor: BigInt(row.amountMinor), refundedAmountMinor: BigInt(row.refundedAmountMinor) }));
   }
 }
 

@@ -11,6 +11,7 @@ export interface OrderFilter {
   playerId?: string | null | undefined;
   status?: OrderStatus | null | undefined;
   store?: Store | null | undefined;
+  storeOrderId?: string | null | undefined;
 }
 
 export class ReadModel {
@@ -32,13 +33,20 @@ export class ReadModel {
     return this.prisma.product.findMany({ ...query, where: { appId, ...(store ? { store } : {}) }, orderBy: { id: 'asc' } });
   }
 
-  orders(query: Query<object>, appId: string, filter: OrderFilter) {
+  async orders(query: Query<object>, appId: string, filter: OrderFilter) {
     const where: Prisma.OrderWhereInput = {
       appId,
       ...(filter.playerId ? { playerId: filter.playerId } : {}),
       ...(filter.status ? { status: filter.status } : {}),
       ...(filter.store ? { store: filter.store } : {}),
     };
+    if (filter.storeOrderId) {
+      // Store order ids are unique per store account: naming the app's accounts lets the
+      // lookup use that unique index instead of scanning the app's orders.
+      const accounts = await this.prisma.storeAccount.findMany({ where: { appId }, select: { id: true } });
+      where.storeOrderId = filter.storeOrderId;
+      where.storeAccountId = { in: accounts.map((a) => a.id) };
+    }
     // `query` selects only the columns the GraphQL selection needs (Order is in select
     // mode): never verifiedPayload, the kilobyte-or-more store payload no field shows.
     return this.prisma.order.findMany({ ...query, where, orderBy: { seq: 'desc' } });

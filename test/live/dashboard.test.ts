@@ -1,7 +1,10 @@
 // The dashboard page in headless Chromium (Debian's chromium package, driven by
-// playwright-core): a server key in, live orders, totals, pending acknowledgements and
-// failures out, through the public GraphQL API only.
-import { existsSync } from 'node:fs';
+// playwright-core): a server key in; recent orders, search, charts, live orders, totals,
+// pending acknowledgements and failures out, through the public GraphQL API only.
+// Screenshots land in DASHBOARD_SCREENSHOTS (default: a temporary folder) for review.
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createTestApp, type Tenant, type TestApp } from '../helpers/app.js';
@@ -21,11 +24,22 @@ describe.skipIf(!haveChromium)(title, () => {
   let browser: Browser;
   let page: Page;
   const pageErrors: string[] = [];
+  const screenshots = process.env.DASHBOARD_SCREENSHOTS ?? mkdtempSync(join(tmpdir(), 'zd-dashboard-'));
+  mkdirSync(screenshots, { recursive: true });
+  const shoot = (name: string) => page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+  /** Orders that exist before the page connects: the recent list must show them. */
+  let early: Awaited<ReturnType<typeof buy>>;
+  let unpriced: Awaited<ReturnType<typeof buy>>;
+  let refunded: Awaited<ReturnType<typeof buy>>;
 
   beforeAll(async () => {
     t = await createTestApp();
     tenant = await t.createTenant('Dashboard demo');
     shop = await openShop(t.app, tenant.appId);
+    early = await buy(t.app, shop, 'early-bird', { storeOrderId: 'GPA.early-1', amountMinor: 1200n, currency: 'JPY' });
+    unpriced = await buy(t.app, shop, 'no-price', { amountMinor: null, currency: null });
+    refunded = await buy(t.app, shop, 'refunder', { amountMinor: 500n, currency: 'JPY', purchasedAt: new Date(Date.now() - 2 * 86_400_000) });
+    await t.app.services.fulfilment.revokeOrder(refunded.order.id, { at: new Date(), reason: 'refunded by the store' });
     server = await listen(t.app);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -43,12 +57,78 @@ describe.skipIf(!haveChromium)(title, () => {
     await t?.close();
   });
 
-  it('connects with a server key and follows the app live', async () => {
+  it('shows no board before connecting', async () => {
+    await page.setViewportSize({ width: 1400, height: 900 });
     await page.goto(`${server.url}/dashboard`);
+    expect(await page.isVisible('#connect-form')).toBe(true);
+    expect(await page.isVisible('#board')).toBe(false);
+    await shoot('1-before-connect');
+  });
+
+  it('connects with a server key and follows the app live', async () => {
     await page.fill('#server-key', tenant.serverKey);
     await page.click('#connect');
     await page.waitForSelector('#status[data-state="live"]', { timeout: 10_000 });
     expect(await page.textContent('#app-name')).toContain('Dashboard demo');
+    expect(await page.isVisible('#board')).toBe(true);
+  });
+
+  it('backfills the recent orders on connect, with product names, right-aligned amounts and "—" without a price', async () => {
+    const earlyRow = page.locator(`#recent tr[data-order="${early.order.storeOrderId}"]`);
+    await earlyRow.waitFor({ timeout: 5_000 });
+    const cells = await earlyRow.locator('td').allTextContents();
+    expect(cells).toContain('early-bird');
+    expect(cells).toContain('100 gems');
+    expect(cells).toContain('FINISHED');
+    const amount = earlyRow.locator('td.num');
+    expect(await amount.textContent()).toMatch(/1,200/);
+    expect(await amount.evaluate((td) => getComputedStyle(td).textAlign)).toBe('right');
+    expect(await page.locator('#recent th.num').evaluate((th) => getComputedStyle(th).textAlign)).toBe('right');
+    expect(await page.locator(`#recent tr[data-order="${unpriced.order.storeOrderId}"] td.num`).textContent()).toBe('—');
+    expect(await page.locator(`#recent tr[data-order="${refunded.order.storeOrderId}"]`).textContent()).toContain('REVOKED');
+  });
+
+  it('draws revenue and refunds per day locally as SVG', async () => {
+    const jpy = page.locator('svg.chart[data-currency="JPY"]');
+    await jpy.waitFor({ timeout: 5_000 });
+    const revenue = jpy.locator('rect[data-kind="revenue"][data-store="NOWGG"]');
+    expect(await revenue.count()).toBe(1);
+    expect(await revenue.getAttribute('data-amount')).toBe('1200');
+    const refund = jpy.locator('rect[data-kind="refund"]');
+    expect(await refund.count()).toBe(1);
+    expect(await refund.getAttribute('data-amount')).toBe('500');
+    // drawn with height, below the axis for refunds
+    const [up, down] = [await revenue.boundingBox(), await refund.boundingBox()];
+    expect(up!.height).toBeGreaterThan(10);
+    expect(down!.y).toBeGreaterThanOrEqual(up!.y + up!.height - 1);
+    const totals = page.locator('#totals tr[data-total$=":NOWGG:JPY"]').first();
+    expect(await totals.textContent()).toContain('1,200');
+    await shoot('2-connected');
+  });
+
+  it('finds orders by store order id, by order id and by player', async () => {
+    const searchFor = async (text: string) => {
+      await page.fill('#search', text);
+      await page.click('#search-button');
+      await page.waitForFunction((t) => document.getElementById('search-summary')?.textContent?.includes(t), text, { timeout: 5_000 });
+      return page.locator('#found tr[data-order-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-order')));
+    };
+    expect(await searchFor('GPA.early-1')).toEqual(['GPA.early-1']);
+    expect(await searchFor(early.order.id)).toEqual(['GPA.early-1']); // the raw order id
+    const globalId = Buffer.from(`Order:${unpriced.order.id}`).toString('base64');
+    expect(await searchFor(globalId)).toEqual([unpriced.order.storeOrderId]);
+    expect(await searchFor('refunder')).toEqual([refunded.order.storeOrderId]);
+    // results show the order id support can paste back (the API's global id)
+    expect(await page.locator('#found td.id').first().textContent()).toBe(Buffer.from(`Order:${refunded.order.id}`).toString('base64'));
+    expect(await searchFor('nobody-has-this')).toEqual([]);
+    expect(await page.textContent('#found')).toContain('No order has');
+    // clicking a player shows that player's orders
+    await searchFor('GPA.early-1');
+    await page.click('#found a.player');
+    await page.waitForFunction(() => document.getElementById('search-summary')?.textContent?.includes('early-bird'), null, { timeout: 5_000 });
+    await shoot('3-search');
+    await page.click('#search-clear');
+    expect(await page.isVisible('#search-results')).toBe(false);
   });
 
   /** Resolves with the wall-clock time the page shows the order's event row (observed in the page itself). */
@@ -83,6 +163,9 @@ describe.skipIf(!haveChromium)(title, () => {
       expect(text).toContain('ORDER_DELIVERED');
       expect(text).toContain(`player-${i}`);
       expect(text).toContain('$19.99');
+      expect(text).toContain('100 gems');
+      // the recent list puts the new order on top
+      expect(await page.locator('#recent tr[data-order]').first().getAttribute('data-order')).toBe(storeOrderId);
     }
   });
 
@@ -135,7 +218,8 @@ describe.skipIf(!haveChromium)(title, () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  it('ran without page errors (scripts, CSP, API)', () => {
+  it('ran without page errors (scripts, CSP, API)', async () => {
+    await shoot('4-after-events');
     expect(pageErrors).toEqual([]);
   });
 });

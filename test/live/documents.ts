@@ -34,9 +34,15 @@ export const OrderTotals = graphql(`
   query LiveOrderTotals($days: Int, $timeZone: String) {
     orderTotals(days: $days, timeZone: $timeZone) {
       __typename
-      ... on OrderTotalsReport { timeZone rows { day store currency orders delivered awaitingFinish awaitingProduct revoked amountMinor } }
+      ... on OrderTotalsReport { timeZone rows { day store currency orders delivered awaitingFinish awaitingProduct revoked amountMinor refunds refundedAmountMinor } }
       ... on ValidationError { code message }
     }
+  }
+`);
+
+export const OrdersByStoreOrderId = graphql(`
+  query LiveOrdersByStoreOrderId($storeOrderId: String!) {
+    orders(first: 10, filter: { storeOrderId: $storeOrderId }) { edges { node { id storeOrderId playerId status product { name } } } }
   }
 `);
 

@@ -1,27 +1,43 @@
-/* global document, window, AbortController, TextDecoder, sessionStorage */
+/* global document, window, AbortController, TextDecoder, sessionStorage, atob, btoa */
 // The ZeroDrop dashboard: the public GraphQL API only, with the server key typed in.
-// It reads the newest event id, then the current picture; the orderEvents subscription
-// (SSE over fetch, so the key travels in a header) continues from that id, and after any
-// interruption resumes from the last id received, so nothing is missed.
+// It reads the newest event id, then the current picture (recent orders, totals, charts);
+// the orderEvents subscription (SSE over fetch, so the key travels in a header) continues
+// from that id, and after any interruption resumes from the last id received, so nothing
+// is missed. Charts are SVG drawn here: no third-party script, nothing from a CDN.
 
 const GRAPHQL = '/graphql';
 const MAX_EVENT_ROWS = 200;
+const RECENT_ORDERS = 25;
+const CHART_DAYS = 14;
+const SVG = 'http://www.w3.org/2000/svg';
 /** Webhook retries change without an order event: re-read the lists this often too. */
 const REFRESH_EVERY_MS = 5_000;
 const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 
-const ORDER_FIELDS = 'id store storeOrderId playerId status finishMode price { amountMinor currency } purchasedAt deliveredAt';
+const ORDER_FIELDS =
+  'id store storeOrderId playerId status finishMode price { amountMinor currency } product { name } storeProductId purchasedAt deliveredAt';
 
 // Separate small queries: each stays well inside the server's query cost limit.
 const QUERIES = {
   snapshot: `query DashboardSnapshot { latestOrderEventId app { name } }`,
-  totals: `query DashboardTotals($timeZone: String!) {
-    orderTotals(days: 7, timeZone: $timeZone) {
+  totals: `query DashboardTotals($days: Int!, $timeZone: String!) {
+    orderTotals(days: $days, timeZone: $timeZone) {
       __typename
-      ... on OrderTotalsReport { timeZone rows { day store currency orders delivered awaitingFinish awaitingProduct revoked amountMinor } }
+      ... on OrderTotalsReport {
+        timeZone
+        rows { day store currency orders delivered awaitingFinish awaitingProduct revoked amountMinor refunds refundedAmountMinor }
+      }
       ... on Error { message }
     }
   }`,
+  recent: `query DashboardRecent($first: Int!) { orders(first: $first) { edges { node { ${ORDER_FIELDS} } } } }`,
+  byStoreOrderId: `query DashboardFindByStoreOrder($id: String!) {
+    orders(first: 20, filter: { storeOrderId: $id }) { edges { node { ${ORDER_FIELDS} } } }
+  }`,
+  byPlayer: `query DashboardFindByPlayer($player: String!) {
+    orders(first: 50, filter: { playerId: $player }) { edges { node { ${ORDER_FIELDS} } } }
+  }`,
+  byId: `query DashboardFindById($id: ID!) { node(id: $id) { __typename ... on Order { ${ORDER_FIELDS} } } }`,
   pending: `query DashboardPending { orders(first: 20, filter: { status: DELIVERED }) { edges { node { ${ORDER_FIELDS} } } } }`,
   deliveries: `query DashboardDeliveries($status: [WebhookDeliveryStatus!]) {
     webhookDeliveries(first: 20, filter: { status: $status }) {
@@ -47,6 +63,8 @@ const state = {
   abort: null,
   /** ORDER_ACK_FAILED events seen live, newest first. */
   ackFailures: [],
+  /** The recent orders shown, newest first. */
+  recent: [],
   refreshTimer: null,
   refreshInterval: null,
 };
@@ -173,14 +191,17 @@ function money(amountMinor, currency) {
 }
 
 const time = (iso) => (iso ? new Date(iso).toLocaleString() : '');
-const priceOf = (order) => (order?.price ? money(order.price.amountMinor, order.price.currency) : '');
+/** Orders whose store states no price show a dash, not an empty cell or a zero. */
+const priceOf = (order) => (order?.price ? money(order.price.amountMinor, order.price.currency) : '—');
+const productOf = (order) => order?.product?.name ?? order?.storeProductId ?? '';
 
 function renderTotals(report) {
   if (report.__typename !== 'OrderTotalsReport') {
     showError(report.message);
     return;
   }
-  $('time-zone').textContent = `(${report.timeZone})`;
+  $('time-zone').textContent = `(${report.timeZone}, last ${CHART_DAYS} days)`;
+  renderCharts(report.rows);
   fill(
     'totals',
     report.rows.map((r) =>
@@ -193,13 +214,15 @@ function renderTotals(report) {
           cell(String(r.awaitingFinish), 'num'),
           cell(String(r.awaitingProduct), 'num'),
           cell(String(r.revoked), 'num'),
-          cell(money(r.amountMinor, r.currency), 'num'),
+          cell(r.currency ? money(r.amountMinor, r.currency) : '—', 'num'),
+          cell(String(r.refunds), 'num'),
+          cell(r.currency ? money(r.refundedAmountMinor, r.currency) : '—', 'num'),
         ],
         { 'data-total': `${r.day}:${r.store}:${r.currency ?? ''}`, 'data-orders': String(r.orders) },
       ),
     ),
-    'No orders in the last 7 days',
-    8,
+    `No orders in the last ${CHART_DAYS} days`,
+    10,
   );
 }
 
@@ -281,6 +304,7 @@ function addEventRow(event) {
       cell(order?.store),
       cell(order?.storeOrderId),
       cell(event.playerId),
+      cell(productOf(order)),
       cell(priceOf(order), 'num'),
       order ? badge(order.status) : cell(''),
     ],
@@ -292,13 +316,213 @@ function addEventRow(event) {
   while (body.rows.length > MAX_EVENT_ROWS) body.lastElementChild.remove();
 }
 
+/** One order as a table row (recent orders and search results). */
+function orderRow(order, withId) {
+  const player = document.createElement('td');
+  const link = document.createElement('a');
+  link.className = 'player';
+  link.textContent = order.playerId;
+  link.title = 'All orders of this player';
+  link.addEventListener('click', () => {
+    $('search').value = order.playerId;
+    void search(order.playerId);
+  });
+  player.append(link);
+  const cells = [
+    cell(time(order.purchasedAt)),
+    cell(order.store),
+    cell(order.storeOrderId),
+    player,
+    cell(productOf(order), order.product ? '' : 'muted'),
+    cell(priceOf(order), 'num'),
+    badge(order.status),
+  ];
+  if (withId) cells.push(cell(order.id, 'id'));
+  return row(cells, { 'data-order-id': order.id, 'data-order': order.storeOrderId });
+}
+
+function renderRecent(orders) {
+  state.recent = orders.slice(0, RECENT_ORDERS);
+  fill('recent', state.recent.map((o) => orderRow(o, false)), 'No orders yet', 7);
+}
+
+/** An order from an event moves to the top of the recent list, as it is now. */
+function upsertRecent(order) {
+  state.recent = [order, ...state.recent.filter((o) => o.id !== order.id)].slice(0, RECENT_ORDERS);
+  fill('recent', state.recent.map((o) => orderRow(o, false)), 'No orders yet', 7);
+  const tr = $('recent').tBodies[0].rows[0];
+  tr?.classList.add('fresh');
+}
+
+/** The ids the last CHART_DAYS calendar days have in the dashboard's time zone, oldest first. */
+function chartDays() {
+  const format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+  const days = new Set();
+  // Noon steps keep daylight-saving changes from skipping or repeating a day.
+  const noon = new Date();
+  noon.setHours(12, 0, 0, 0);
+  for (let i = CHART_DAYS - 1; i >= 0; i--) days.add(format.format(new Date(noon.getTime() - i * 86_400_000)));
+  return [...days];
+}
+
+function svg(name, attributes = {}, text) {
+  const element = document.createElementNS(SVG, name);
+  for (const [key, value] of Object.entries(attributes)) element.setAttribute(key, String(value));
+  if (text !== undefined) element.textContent = text;
+  return element;
+}
+
+const STORES = ['HUAWEI', 'NOWGG', 'HUYA'];
+const storeClass = (store) => `store-${STORES.includes(store) ? store : 'other'}`;
+
+/**
+ * One chart per currency: per day, revenue stacked by store above the axis and refunds
+ * below it, on one linear scale. Amounts stay BigInt; only the bar heights are scaled.
+ */
+function renderCharts(rows) {
+  const days = chartDays();
+  $('chart-range').textContent = `(${days[0]} – ${days[days.length - 1]}, ${timeZone})`;
+  const currencies = [...new Set(rows.filter((r) => r.currency).map((r) => r.currency))].sort();
+  // A currency whose orders were all free (or all outside the granted states) has nothing to draw.
+  const drawn = (r) => BigInt(r.amountMinor) > 0n || BigInt(r.refundedAmountMinor) > 0n;
+  const figures = currencies
+    .filter((currency) => rows.some((r) => r.currency === currency && drawn(r)))
+    .map((currency) => chart(currency, days, rows.filter((r) => r.currency === currency)));
+  if (!figures.length) {
+    const empty = document.createElement('p');
+    empty.className = 'hint';
+    empty.textContent = `No priced orders or refunds in the last ${CHART_DAYS} days.`;
+    figures.push(empty);
+  }
+  $('charts').replaceChildren(...figures);
+}
+
+function chart(currency, days, rows) {
+  const width = 640;
+  const height = 220;
+  const left = 64;
+  const right = 8;
+  const top = 10;
+  const bottom = 22;
+  const stores = [...new Set(rows.map((r) => r.store))].sort();
+  const sum = (list, field) => list.reduce((total, r) => total + BigInt(r[field]), 0n);
+  const up = days.map((day) => sum(rows.filter((r) => r.day === day), 'amountMinor'));
+  const down = days.map((day) => sum(rows.filter((r) => r.day === day), 'refundedAmountMinor'));
+  const maxUp = up.reduce((a, b) => (b > a ? b : a), 0n);
+  const maxDown = down.reduce((a, b) => (b > a ? b : a), 0n);
+  const span = maxUp + maxDown || 1n;
+  const plot = height - top - bottom;
+  // The axis sits where revenue ends and refunds begin, proportionally to the largest of each.
+  const axisY = top + Math.round((plot * Number((maxUp * 1000n) / span)) / 1000);
+  const scale = (amount) => (plot * Number((amount * 100000n) / span)) / 100000;
+  const slot = (width - left - right) / days.length;
+  const barWidth = Math.max(4, slot * 0.6);
+
+  const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, class: 'chart', role: 'img', 'data-currency': currency });
+  root.append(svg('title', {}, `Revenue and refunds per day in ${currency}`));
+  root.append(svg('line', { x1: left, x2: width - right, y1: top, y2: top, class: 'grid' }));
+  root.append(svg('text', { x: left - 4, y: top + 4, 'text-anchor': 'end' }, money(maxUp.toString(), currency)));
+  if (maxDown > 0n) {
+    root.append(svg('line', { x1: left, x2: width - right, y1: height - bottom, y2: height - bottom, class: 'grid' }));
+    root.append(svg('text', { x: left - 4, y: height - bottom, 'text-anchor': 'end' }, `-${money(maxDown.toString(), currency)}`));
+  }
+  days.forEach((day, i) => {
+    const x = left + i * slot + (slot - barWidth) / 2;
+    let yUp = axisY;
+    let yDown = axisY;
+    for (const store of stores) {
+      const r = rows.find((row) => row.day === day && row.store === store);
+      if (!r) continue;
+      const revenue = BigInt(r.amountMinor);
+      const refunded = BigInt(r.refundedAmountMinor);
+      if (revenue > 0n) {
+        const h = scale(revenue);
+        yUp -= h;
+        const bar = svg('rect', { x, y: yUp, width: barWidth, height: h, class: storeClass(store), 'data-day': day, 'data-store': store, 'data-kind': 'revenue', 'data-amount': r.amountMinor });
+        bar.append(svg('title', {}, `${day} ${store}: revenue ${money(r.amountMinor, currency)} (${r.delivered} granted)`));
+        root.append(bar);
+      }
+      if (refunded > 0n) {
+        const h = scale(refunded);
+        const bar = svg('rect', { x, y: yDown, width: barWidth, height: h, class: `${storeClass(store)} refund`, 'data-day': day, 'data-store': store, 'data-kind': 'refund', 'data-amount': r.refundedAmountMinor });
+        bar.append(svg('title', {}, `${day} ${store}: refunds ${money(r.refundedAmountMinor, currency)} (${r.refunds} orders)`));
+        root.append(bar);
+        yDown += h;
+      }
+    }
+    // Every other day labelled (MM-DD), the newest always.
+    if ((days.length - 1 - i) % 2 === 0) {
+      root.append(svg('text', { x: left + i * slot + slot / 2, y: height - 6, 'text-anchor': 'middle' }, day.slice(5)));
+    }
+  });
+  root.append(svg('line', { x1: left, x2: width - right, y1: axisY, y2: axisY, class: 'axis' }));
+
+  const figure = document.createElement('figure');
+  figure.className = 'chart';
+  const caption = document.createElement('figcaption');
+  const total = up.reduce((a, b) => a + b, 0n);
+  const refunds = down.reduce((a, b) => a + b, 0n);
+  caption.textContent = `${currency}: revenue ${money(total.toString(), currency)}, refunds ${money(refunds.toString(), currency)}`;
+  const legend = document.createElement('div');
+  legend.className = 'legend';
+  for (const store of stores) {
+    const item = document.createElement('span');
+    const swatch = document.createElement('i');
+    swatch.className = storeClass(store);
+    item.append(swatch, store);
+    legend.append(item);
+  }
+  const refundItem = document.createElement('span');
+  const refundSwatch = document.createElement('i');
+  refundSwatch.className = 'refund';
+  refundItem.append(refundSwatch, 'refunds (below the line)');
+  legend.append(refundItem);
+  figure.append(caption, root, legend);
+  return figure;
+}
+
+// ---- search ---------------------------------------------------------------------------
+
+/** A UUID or a global id (base64 of "Order:<uuid>") as the global id node() takes, or null. */
+function orderGlobalId(text) {
+  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(text)) return btoa(`Order:${text.toLowerCase()}`);
+  try {
+    return atob(text).startsWith('Order:') ? text : null;
+  } catch {
+    return null;
+  }
+}
+
+/** One box for the three things support is given: a store order id, an order id or a player id. */
+async function search(text) {
+  const nodes = (connection) => connection.edges.map((e) => e.node);
+  const globalId = orderGlobalId(text);
+  const [byStoreOrder, byPlayer, byId] = await Promise.all([
+    gql(QUERIES.byStoreOrderId, { id: text }),
+    gql(QUERIES.byPlayer, { player: text }),
+    globalId ? gql(QUERIES.byId, { id: globalId }) : Promise.resolve(null),
+  ]).catch((err) => {
+    showError(err.message);
+    return [null, null, null];
+  });
+  if (!byStoreOrder) return;
+  const found = new Map();
+  if (byId?.node?.__typename === 'Order') found.set(byId.node.id, byId.node);
+  for (const order of [...nodes(byStoreOrder.orders), ...nodes(byPlayer.orders)]) found.set(order.id, order);
+  const orders = [...found.values()];
+  $('search-results').hidden = false;
+  $('search-clear').hidden = false;
+  $('search-summary').textContent = `(${orders.length} for “${text}”)`;
+  fill('found', orders.map((o) => orderRow(o, true)), `No order has the store order id, order id or player id “${text}”`, 8);
+}
+
 // ---- flow ----------------------------------------------------------------------------
 
 /** Re-reads totals, pending acknowledgements and webhook deliveries. */
 async function refresh() {
   const nodes = (connection) => connection.edges.map((e) => e.node);
   const [totals, pending, deliveries, failed] = await Promise.all([
-    gql(QUERIES.totals, { timeZone }),
+    gql(QUERIES.totals, { days: CHART_DAYS, timeZone }),
     gql(QUERIES.pending, {}),
     gql(QUERIES.deliveries, {}),
     gql(QUERIES.deliveries, { status: ['RETRYING', 'FAILED'] }),
@@ -322,6 +546,7 @@ function onEvent(event) {
   state.cursor = event.id;
   $('cursor').textContent = `(last event #${event.id})`;
   addEventRow(event);
+  if (event.order) upsertRecent(event.order);
   if (event.type === 'ORDER_ACK_FAILED') state.ackFailures = [event, ...state.ackFailures].slice(0, 20);
   scheduleRefresh();
 }
@@ -356,7 +581,10 @@ async function connect(key) {
     $('app-name').textContent = data.app?.name ? `· ${data.app.name}` : '';
     state.cursor = data.latestOrderEventId;
     $('cursor').textContent = `(after event #${state.cursor})`;
-    fill('events', [], 'Waiting for events…', 7);
+    fill('events', [], 'Waiting for events…', 8);
+    // Backfill: the newest orders as they are now; events after the cursor update them.
+    const recent = await gql(QUERIES.recent, { first: RECENT_ORDERS });
+    renderRecent(recent.orders.edges.map((e) => e.node));
     await refresh();
     $('board').hidden = false;
     sessionStorage.setItem('zerodrop.serverKey', key);
@@ -383,6 +611,18 @@ async function resend(deliveryId, button) {
     button.disabled = false;
   }
 }
+
+$('search-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const text = $('search').value.trim();
+  if (text) void search(text);
+});
+
+$('search-clear').addEventListener('click', () => {
+  $('search').value = '';
+  $('search-results').hidden = true;
+  $('search-clear').hidden = true;
+});
 
 $('connect-form').addEventListener('submit', (event) => {
   event.preventDefault();
