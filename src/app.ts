@@ -30,6 +30,9 @@ import { WEBHOOK_DELIVERY_TASK } from './services/webhooks.js';
 import { providerFor } from './providers/registry.js';
 import { configureFailpoints, failpoint } from './failpoints.js';
 import { checkMasterKey } from './db/guards.js';
+import { createMetrics, metricsResponse, routeLabel, type Metrics } from './metrics.js';
+import { getOperationAST } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
 import './providers/index.js';
 import './http/huawei.js';
 import './http/nowgg.js';
@@ -44,6 +47,8 @@ export interface CreateAppOptions {
   startWorker?: boolean;
   /** Worker retry tuning (tests shorten delays). */
   workerBaseDelayMs?: number;
+  /** Where this instance records metrics (default: a registry of its own). */
+  metrics?: Metrics;
 }
 
 export interface ZeroDropApp {
@@ -54,6 +59,7 @@ export interface ZeroDropApp {
   worker: TaskWorker;
   pubsub: PubSubHandle;
   logger: Logger;
+  metrics: Metrics;
   /** Builds a GraphQL context for a caller (graphql-ws subscriptions). */
   contextFor(caller: Caller, requestId?: string): Context;
   close(): Promise<void>;
@@ -120,6 +126,76 @@ async function migrationsApplied(db: Database): Promise<boolean> {
   }
 }
 
+const PURCHASE_OUTCOMES: Partial<Record<string, string>> = {
+  ORDER_DELIVERED: 'delivered',
+  ORDER_AWAITING_PRODUCT: 'awaiting_product',
+  ORDER_REVOKED: 'revoked',
+};
+
+function countPurchases(metrics: Metrics, events: readonly { type: string; store?: string | undefined }[]): void {
+  for (const event of events) {
+    const outcome = PURCHASE_OUTCOMES[event.type];
+    if (outcome) metrics.purchases.inc({ store: event.store ?? 'unknown', outcome });
+  }
+}
+
+/** Counts each attempt of a task kind by outcome. */
+function countedTaskKind(metrics: Metrics, kind: string, options: TaskKindOptions): TaskKindOptions {
+  return {
+    ...options,
+    handler: async (task) => {
+      try {
+        await options.handler(task);
+      } catch (err) {
+        metrics.taskAttempts.inc({ kind, outcome: 'failed' });
+        throw err;
+      }
+      metrics.taskAttempts.inc({ kind, outcome: 'ok' });
+    },
+  };
+}
+
+/** Pending and dead tasks by kind, and the oldest pending one's age (read at scrape time). */
+async function readTaskBacklog(db: Database) {
+  const rows = await db.prisma.$queryRaw<{ kind: string; pending: number; dead: number; oldest: Date | null }[]>`
+    SELECT "kind",
+           count(*) FILTER (WHERE "status" = 'PENDING')::int AS "pending",
+           count(*) FILTER (WHERE "status" = 'DEAD')::int AS "dead",
+           min("createdAt") FILTER (WHERE "status" = 'PENDING') AS "oldest"
+    FROM "Task" WHERE "status" IN ('PENDING', 'DEAD') GROUP BY "kind"`;
+  const now = Date.now();
+  return rows.map((row) => ({
+    kind: row.kind,
+    pending: row.pending,
+    dead: row.dead,
+    oldestPendingSeconds: row.oldest ? Math.max(0, (now - row.oldest.getTime()) / 1000) : 0,
+  }));
+}
+
+/** Age of the oldest webhook delivery still being retried (dead ones are counted as dead tasks). */
+async function readWebhookLag(db: Database): Promise<number> {
+  const [row] = await db.prisma.$queryRaw<{ oldest: Date | null }[]>`
+    SELECT min(d."createdAt") AS "oldest" FROM "WebhookDelivery" d JOIN "Task" t ON t."dedupeKey" = d."taskKey"
+    WHERE d."deliveredAt" IS NULL AND t."status" = 'PENDING'`;
+  return row?.oldest ? Math.max(0, (Date.now() - row.oldest.getTime()) / 1000) : 0;
+}
+
+/** GraphQL execution time by operation type and outcome. */
+function graphqlTiming(metrics: Metrics): Plugin {
+  return {
+    onExecute({ args }) {
+      const started = performance.now();
+      return {
+        onExecuteDone({ result }) {
+          const type = getOperationAST(args.document, args.operationName)?.operation ?? 'unknown';
+          const failed = 'errors' in result && Array.isArray(result.errors) && result.errors.length > 0;
+          metrics.graphqlOperations.observe({ type, outcome: failed ? 'error' : 'ok' }, (performance.now() - started) / 1000);
+        },
+      };
+    },
+  };
+}
+
 /** GET /: to GraphiQL, or to the dashboard when GraphiQL is off. */
 function frontDoor(graphiql: boolean): Response {
   return new Response(null, { status: 302, headers: { location: graphiql ? '/graphql' : '/dashboard/' } });
@@ -128,6 +204,7 @@ function frontDoor(graphiql: boolean): Response {
 export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp> {
   const { env } = options;
   const logger = options.logger ?? createLogger(env.LOG_LEVEL);
+  const metrics = options.metrics ?? createMetrics();
   configureFailpoints(env.ZERODROP_FAILPOINTS);
   const db =
     options.db ??
@@ -161,6 +238,7 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
     prisma: db.prisma,
     publish: (events) => {
       logOrderEvents(logger, events);
+      countPurchases(metrics, events);
       pubsub.publishEvents(events);
       // `services` is declared below; this runs only after a commit
       services.webhooks.wakeRelay(events.map((event) => event.appId));
@@ -180,6 +258,7 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
       const account = await services.storeAccounts.config(order.appId, order.storeAccountId);
       const { provider } = providerFor(order.store);
       if (!provider.acknowledge) return;
+      const started = performance.now();
       try {
         await provider.acknowledge(account, {
           orderId: order.id,
@@ -190,11 +269,16 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
           payload: order.verifiedPayload as Record<string, unknown>,
         });
       } catch (err) {
+        metrics.storeCalls.observe({ store: order.store, operation: 'acknowledge', outcome: 'error' }, (performance.now() - started) / 1000);
+        metrics.storeCallErrors.inc({ store: order.store, operation: 'acknowledge' });
+        metrics.ackAttempts.inc({ store: order.store, outcome: 'failed' });
         const message = err instanceof Error ? err.message : String(err);
         logger.info({ orderId: order.id, store: order.store, appId: order.appId, attempt: task.attempts, outcome: 'failed', error: message }, 'store acknowledgement failed; retrying');
         await fulfilment.recordAckFailure(order.id, task.attempts, message).catch(() => {});
         throw err;
       }
+      metrics.storeCalls.observe({ store: order.store, operation: 'acknowledge', outcome: 'ok' }, (performance.now() - started) / 1000);
+      metrics.ackAttempts.inc({ store: order.store, outcome: 'acknowledged' });
       failpoint('after-store-ack-before-record');
       await fulfilment.markFinished(order.id, 'SERVER');
       logger.info({ orderId: order.id, store: order.store, appId: order.appId, attempt: task.attempts, outcome: 'acknowledged' }, 'store acknowledged the order');
@@ -203,7 +287,10 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
   const worker = new TaskWorker({
     prisma: db.prisma,
     logger,
-    kinds: { [STORE_ACK_TASK]: storeAck, [WEBHOOK_DELIVERY_TASK]: services.webhooks.taskKind(options.workerBaseDelayMs) },
+    kinds: {
+      [STORE_ACK_TASK]: countedTaskKind(metrics, STORE_ACK_TASK, storeAck),
+      [WEBHOOK_DELIVERY_TASK]: countedTaskKind(metrics, WEBHOOK_DELIVERY_TASK, services.webhooks.taskKind(options.workerBaseDelayMs)),
+    },
     pollMs: env.WORKER_POLL_MS,
     concurrency: env.WORKER_CONCURRENCY,
     leaseMs: env.WORKER_LEASE_MS,
@@ -216,6 +303,7 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
       requestId,
       caller,
       services,
+      metrics,
       // A pino child costs more than a small request; most requests never log.
       get logger() {
         return (requestLogger ??= logger.child({ requestId }));
@@ -259,8 +347,13 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
     },
     // Requests a browser sends cross-site without a preflight (GET, form and text/plain
     // POSTs) need the x-graphql-yoga-csrf header; JSON POSTs pass, being preflighted.
-    plugins: [...armor(), useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] })],
+    plugins: [...armor(), useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }), graphqlTiming(metrics)],
   });
+
+  metrics.sources.taskBacklog = () => readTaskBacklog(db);
+  metrics.sources.webhookLagSeconds = () => readWebhookLag(db);
+  metrics.sources.liveSubscriptions = () => services.orderEvents.activeStreams;
+  if (db.poolStats) metrics.sources.databasePool = () => db.poolStats!();
 
   const startWorker = options.startWorker ?? env.WORKER_ENABLED;
   if (startWorker) {
@@ -300,6 +393,7 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
         response = await handleGraphql(request, requestId);
         if (response.headers.get('content-type')?.startsWith('text/html')) response.headers.set('content-security-policy', GRAPHIQL_CSP);
       } else if (path === '/') response = frontDoor(env.GRAPHIQL);
+      else if (path === '/metrics' && env.METRICS_TOKEN) response = await metricsResponse(request, metrics, env.METRICS_TOKEN);
       else if (env.GRAPHIQL && path.startsWith('/graphiql/')) response = await graphiqlAsset(request, path);
       else if (path === '/health') response = health();
       else if (path === '/ready') response = await ready(db, pubsub, Boolean(env.REDIS_URL), logger);
@@ -318,6 +412,7 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
         : graphqlErrorResponse(500, 'INTERNAL', 'Internal error');
     }
     response.headers.set('x-request-id', requestId);
+    metrics.httpRequests.observe({ route: routeLabel(path), method: request.method, status: response.status }, (performance.now() - started) / 1000);
     if (logger.isLevelEnabled('debug')) {
       logger.debug({ requestId, method: request.method, path, status: response.status, ms: Math.round(performance.now() - started) }, 'request');
     }
@@ -332,6 +427,7 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
     worker,
     pubsub,
     logger,
+    metrics,
     contextFor,
     close: async () => {
       services.orderEvents.closeAll();

@@ -3,6 +3,7 @@ import type { PrismaClient } from './db.js';
 import type { Caller } from './auth.js';
 import type { Logger } from './logger.js';
 import type { Services } from './services/index.js';
+import type { Metrics } from './metrics.js';
 
 /**
  * Only builder.ts reads this key (plugin-prisma needs a client to batch relation
@@ -15,6 +16,7 @@ export interface Context {
   caller: Caller;
   services: Services;
   logger: Logger;
+  metrics: Metrics;
   [pothosPrisma]: PrismaClient;
 }
 

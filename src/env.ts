@@ -56,6 +56,11 @@ const envSchema = z.object({
   /** auto: human-readable on a terminal in development, JSON otherwise. */
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   GRAPHIQL: bool.default(true),
+  /** Bearer token that may scrape GET /metrics on the API port; unset: /metrics is not served there. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** A separate listener serving only GET /metrics, without a token (keep it private). */
+  METRICS_PORT: int(1, 65535).optional(),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** Default per-key request budget per minute (an app may set its own). */
   RATE_LIMIT_PER_MINUTE: int(1).default(600),
   WORKER_ENABLED: bool.default(true),
