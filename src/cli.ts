@@ -2,8 +2,8 @@
 import { parseArgs } from 'node:util';
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { loadEnv } from './env.js';
-import { StartupRefusal } from './db/guards.js';
+import { loadEnv } from './platform/env.js';
+import { StartupRefusal } from './platform/guards.js';
 
 const usage = `Usage: zerodrop <command> [options]
 
@@ -20,9 +20,7 @@ Commands:
                                    revoke an API key
 
 Reads the same environment as the server (DATABASE_URL, DATA_DIR, ZERODROP_MASTER_KEY,
-MIGRATE_ON_START: admin commands first apply pending migrations unless it is false).
-With the embedded database (no DATABASE_URL) the CLI cannot run while a server has DATA_DIR
-open; it says so and names the process.`;
+MIGRATE_ON_START: admin commands first apply pending migrations unless it is false).`;
 
 /** Where the CLI writes: stdout for results (JSON), stderr for problems. */
 export interface CliOutput {
@@ -95,7 +93,7 @@ export async function runCli(
   }
   if (command === 'migrate:create') {
     if (!sub) throw new Error('migrate:create needs a name, e.g. `npm run db:migrate:create -- add_refunds`');
-    const { createMigration } = await import('./db/migrate.js');
+    const { createMigration } = await import('./platform/migrate.js');
     const folder = await createMigration(sub);
     output.out(folder ? `created ${folder}` : 'schema.prisma and the migrations agree; nothing to create');
     return 0;
@@ -108,14 +106,10 @@ export async function runCli(
 
   const env = loadEnv(source);
   // Loaded after the command line checks out: --help and typos answer at once.
-  const [{ openDatabase }, { listMigrations }, { checkMasterKey }] = await Promise.all([
-    import('./db.js'),
-    import('./db/migrate.js'),
-    import('./db/guards.js'),
-  ]);
-  const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, poolSize: 2 });
-  try {
-    if (parsed.kind === 'migrate') {
+  const [{ openDatabase }, { listMigrations }] = await Promise.all([import('./platform/db.js'), import('./platform/migrate.js')]);
+  if (parsed.kind === 'migrate') {
+    const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, poolSize: 2 });
+    try {
       if (parsed.status) {
         const migrations = await listMigrations(db.adapterFactory);
         const behind = migrations.filter((migration) => migration.state !== 'applied');
@@ -134,19 +128,18 @@ export async function runCli(
       const applied = await db.migrate();
       output.out(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
       return 0;
+    } finally {
+      await db.close();
     }
-    // The schema engine takes seconds to load: only when something is pending.
-    if (env.MIGRATE_ON_START && (await listMigrations(db.adapterFactory)).some((migration) => migration.state !== 'applied')) await db.migrate();
-    const [{ loadMasterKey, SecretBox }, { Authenticator }, { AppsService }] = await Promise.all([
-      import('./crypto.js'),
-      import('./auth.js'),
-      import('./services/apps.js'),
-    ]);
-    const { key } = loadMasterKey(env.ZERODROP_MASTER_KEY, env.DATA_DIR);
-    const box = new SecretBox(key);
-    // Secrets sealed with another key than the server's would be unreadable to it.
-    await checkMasterKey(db.adapterFactory, key, box, env.ZERODROP_MASTER_KEY ? 'ZERODROP_MASTER_KEY' : `${env.DATA_DIR}/master.key`);
-    const apps = new AppsService(db.prisma, box, new Authenticator({ prisma: db.prisma, box, adminToken: undefined }));
+  }
+  // The same services the server builds (pending migrations applied unless MIGRATE_ON_START=false);
+  // logs go where problems go, so stdout stays the command's JSON.
+  const logDestination = { write: (line: string) => output.err(line.trimEnd()) };
+  const [{ createContainer }, { builtInStores }] = await Promise.all([import('./container.js'), import('./providers/index.js')]);
+  const container = await createContainer({ env, stores: builtInStores, logDestination, poolSize: 2 });
+  const { db } = container;
+  const { apps } = container.services;
+  try {
     switch (parsed.kind) {
       case 'apps:create': {
         const created = await apps.createApp({ name: parsed.name }, env.RATE_LIMIT_PER_MINUTE);
@@ -170,7 +163,7 @@ export async function runCli(
       }
     }
   } finally {
-    await db.close();
+    await container.close();
   }
 }
 

@@ -1,12 +1,13 @@
-// Entry point: parse env → createApp → listen; demo app on first start; graceful shutdown.
+// Entry point: parse env → createApp with the built-in stores → listen; demo app on first start; graceful shutdown.
 import { createServer } from 'node:http';
 import { createServerAdapter } from '@whatwg-node/server';
-import { EnvError, loadEnv } from './env.js';
+import { EnvError, loadEnv } from './platform/env.js';
 import { createApp } from './app.js';
-import { createProcessLogger } from './logger.js';
+import { builtInStores } from './providers/index.js';
 import { ensureDemoApp } from './demo.js';
 import { attachGraphqlWs } from './http/graphql-ws.js';
-import { StartupRefusal } from './db/guards.js';
+import { processLogDestination } from './platform/logger.js';
+import { StartupRefusal } from './platform/guards.js';
 import { metricsResponse } from './metrics.js';
 
 async function main(): Promise<void> {
@@ -20,8 +21,9 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = await createProcessLogger(env);
-  const app = await createApp({ env, logger });
+  const logDestination = await processLogDestination(env);
+  const app = await createApp({ env, stores: builtInStores, ...(logDestination ? { logDestination } : {}) });
+  const { logger } = app;
   const server = createServer(createServerAdapter(app.fetch));
   server.keepAliveTimeout = 65_000;
   // Subscriptions over WebSocket (graphql-ws) on /graphql; SSE needs nothing beyond Yoga.

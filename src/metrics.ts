@@ -3,7 +3,7 @@
 // and two instances in one process (tests) keep separate counts. Hot paths only increment
 // or observe prebuilt series; everything that needs the database is read at scrape time.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { constantTimeEqual } from './crypto.js';
+import { constantTimeEqual } from './platform/crypto.js';
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 

@@ -9,7 +9,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { lockDataDir, masterKeyFingerprint, StartupRefusal } from '../../src/db/guards.js';
+import { lockDataDir, masterKeyFingerprint, StartupRefusal } from '../../src/platform/guards.js';
 import { runCli } from '../../src/cli.js';
 
 describe('the master key fingerprint', () => {

@@ -3,7 +3,12 @@
 // outcome, each naming the order, the store and the app.
 import { describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
-import { createLogger, createProcessLogger } from '../../src/logger.js';
+import { createLogger, processLogDestination, type Logger } from '../../src/platform/logger.js';
+
+/** The logger main.ts would build for this environment and stdout. */
+async function createProcessLogger(env: { LOG_LEVEL: string; LOG_FORMAT: 'auto' | 'json' | 'pretty'; NODE_ENV: string }, stdout: Writable & { isTTY: boolean }): Promise<Logger> {
+  return createLogger(env.LOG_LEVEL, await processLogDestination(env, stdout));
+}
 import { createTestApp } from '../helpers/app.js';
 import { buy, openShop } from '../live/helpers.js';
 

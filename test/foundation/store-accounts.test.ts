@@ -11,12 +11,15 @@ import 'reflect-metadata'; // @peculiar/x509 needs it loaded first
 import * as x509 from '@peculiar/x509';
 import { graphql } from '../gql/index.js';
 import { createApp } from '../../src/app.js';
-import { loadMasterKey, SecretBox } from '../../src/crypto.js';
-import { decodeKey, loadEnv } from '../../src/env.js';
-import { createLogger } from '../../src/logger.js';
-import { schema } from '../../src/schema/index.js';
+import { loadMasterKey, SecretBox } from '../../src/platform/crypto.js';
+import { decodeKey, loadEnv } from '../../src/platform/env.js';
+import { createLogger } from '../../src/platform/logger.js';
+import { buildSchema } from '../../src/schema/index.js';
+import { builtInStores } from '../../src/providers/index.js';
 import { createTestApp, type Tenant, type TestApp } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/database.js';
+
+const schema = buildSchema(builtInStores);
 
 const CreateStoreAccount = graphql(`
   mutation StoreAccountsCreate($input: CreateStoreAccountInput!) {
@@ -268,7 +271,7 @@ describe('the master key', () => {
     // a database of its own: the suite's shares one master key, and a second key is refused
     const database = await createTestDatabase();
     onTestFinished(() => database.drop());
-    const start = () => createApp({ env, db: database.db, logger: createLogger('silent'), startWorker: false });
+    const start = () => createApp({ env, stores: builtInStores, db: database.db, logger: createLogger('silent'), startWorker: false });
     const first = await start();
     const created = await first.services.apps.createApp({ name: 'restarts' }, 100);
     const account = await first.services.storeAccounts.create(created.app.id, {

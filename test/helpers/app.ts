@@ -7,14 +7,13 @@ import { randomBytes } from 'node:crypto';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type ExecutionResult } from 'graphql';
 import { createApp, type ZeroDropApp } from '../../src/app.js';
-import { loadEnv, type Env } from '../../src/env.js';
-import { createLogger, type Logger } from '../../src/logger.js';
+import { loadEnv, type Env } from '../../src/platform/env.js';
+import { createLogger, type Logger } from '../../src/platform/logger.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { builtInStores } from '../../src/providers/index.js';
+import type { StoreModule } from '../../src/providers/contract.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
-
-/** One master key per test process: instances sharing a database must share it (the server refuses another). */
-const TEST_MASTER_KEY = randomBytes(32).toString('base64');
 
 export interface Credentials {
   key?: string;
@@ -28,6 +27,9 @@ export interface Tenant {
   clientKey: string;
 }
 
+/** One master key per test process: instances sharing a database must share it (the server refuses another). */
+const TEST_MASTER_KEY = randomBytes(32).toString('base64');
+
 export interface TestApp {
   app: ZeroDropApp;
   env: Env;
@@ -40,7 +42,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp(overrides: Record<string, string> = {}, options: { startWorker?: boolean; database?: TestDatabase; logger?: Logger } = {}): Promise<TestApp> {
+export async function createTestApp(overrides: Record<string, string> = {}, options: { startWorker?: boolean; database?: TestDatabase; stores?: readonly StoreModule[]; logger?: Logger } = {}): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase());
   const env = loadEnv({
     NODE_ENV: 'test',
@@ -54,6 +56,7 @@ export async function createTestApp(overrides: Record<string, string> = {}, opti
   });
   const app = await createApp({
     env,
+    stores: options.stores ?? builtInStores,
     db: database.db,
     logger: options.logger ?? createLogger(env.LOG_LEVEL),
     startWorker: options.startWorker ?? false,

@@ -16,9 +16,9 @@ import {
 } from '@peculiar/x509';
 import { CompactSign, decodeProtectedHeader, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import type { StoreEnvironment } from '../../src/generated/prisma/enums.js';
-import { HUAWEI_API_PATHS } from '../../src/providers/huawei/client.js';
-import { HUAWEI_LEAF_CERTIFICATE_OID } from '../../src/providers/huawei/jws.js';
-import type { StoreAccountConfig } from '../../src/providers/types.js';
+import { HUAWEI_API_PATHS } from '../../src/providers/huawei/protocol/client.js';
+import { HUAWEI_LEAF_CERTIFICATE_OID } from '../../src/providers/huawei/protocol/jws.js';
+import type { StoreAccountConfig } from '../../src/providers/contract.js';
 
 const crypto = webcrypto as unknown as Crypto;
 const DAY_MS = 24 * 60 * 60 * 1000;

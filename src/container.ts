@@ -1,0 +1,216 @@
+// The composition root: platform, core and services, built once from the environment
+// and the store modules, for the server (app.ts) and the CLI alike. Nothing here
+// registers itself by being imported; what a store adds comes from its module.
+import type { Env } from './platform/env.js';
+import { openDatabase, type Database } from './platform/db.js';
+import { migrationsApplied } from './platform/migrate.js';
+import type { DestinationStream } from 'pino';
+import { createLogger, logOrderEvents, type Logger } from './platform/logger.js';
+import { checkMasterKey } from './platform/guards.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import type { TaskKindOptions } from './fulfilment/tasks.js';
+import { loadMasterKey, SecretBox } from './platform/crypto.js';
+import { createPubSubHandle, type PubSubHandle } from './platform/pubsub.js';
+import { configureFailpoints } from './platform/failpoints.js';
+import { Authenticator } from './auth.js';
+import { Fulfilment, STORE_ACK_TASK } from './fulfilment/fulfilment.js';
+import { storeAckTaskKind } from './fulfilment/store-ack.js';
+import { TaskWorker } from './fulfilment/tasks.js';
+import type { StoreModule } from './providers/contract.js';
+import { StoreCatalog } from './providers/catalog.js';
+import { createServices, type Services } from './services/index.js';
+import { StoreAccountsService } from './services/store-accounts.js';
+import { WEBHOOK_DELIVERY_TASK } from './services/webhooks.js';
+
+export interface ContainerOptions {
+  env: Env;
+  /** The stores this instance serves (providers/index.ts: builtInStores). */
+  stores: readonly StoreModule[];
+  /** Use this database instead of opening one from env (tests). */
+  db?: Database;
+  logger?: Logger;
+  /** Where the logger created here writes (default stdout). */
+  logDestination?: DestinationStream;
+  /** Worker retry tuning (tests shorten delays). */
+  workerBaseDelayMs?: number;
+  /** Database pool size; default DATABASE_POOL_SIZE (the CLI needs 2). */
+  poolSize?: number;
+  /** Where this instance records metrics (default: a registry of its own). */
+  metrics?: Metrics;
+}
+
+export interface Container {
+  env: Env;
+  logger: Logger;
+  db: Database;
+  catalog: StoreCatalog;
+  auth: Authenticator;
+  fulfilment: Fulfilment;
+  services: Services;
+  worker: TaskWorker;
+  pubsub: PubSubHandle;
+  metrics: Metrics;
+  /** Called with Redis connection errors (throttled): the rate limiter's client reports here too. */
+  onRedisError: (err: Error) => void;
+  close(): Promise<void>;
+}
+
+/** Calls `fn` at most once per `everyMs` (a client retrying every second must not flood the log). */
+function throttled<T>(everyMs: number, fn: (value: T) => void): (value: T) => void {
+  let last = -Infinity;
+  return (value) => {
+    const now = Date.now();
+    if (now - last < everyMs) return;
+    last = now;
+    fn(value);
+  };
+}
+
+const PURCHASE_OUTCOMES: Partial<Record<string, string>> = {
+  ORDER_DELIVERED: 'delivered',
+  ORDER_AWAITING_PRODUCT: 'awaiting_product',
+  ORDER_REVOKED: 'revoked',
+};
+
+function countPurchases(metrics: Metrics, events: readonly { type: string; store?: string | undefined }[]): void {
+  for (const event of events) {
+    const outcome = PURCHASE_OUTCOMES[event.type];
+    if (outcome) metrics.purchases.inc({ store: event.store ?? 'unknown', outcome });
+  }
+}
+
+/** Counts each attempt of a task kind by outcome. */
+function countedTaskKind(metrics: Metrics, kind: string, options: TaskKindOptions): TaskKindOptions {
+  return {
+    ...options,
+    handler: async (task) => {
+      try {
+        await options.handler(task);
+      } catch (err) {
+        metrics.taskAttempts.inc({ kind, outcome: 'failed' });
+        throw err;
+      }
+      metrics.taskAttempts.inc({ kind, outcome: 'ok' });
+    },
+  };
+}
+
+/** Pending and dead tasks by kind, and the oldest pending one's age (read at scrape time). */
+async function readTaskBacklog(db: Database) {
+  const rows = await db.prisma.$queryRaw<{ kind: string; pending: number; dead: number; oldest: Date | null }[]>`
+    SELECT "kind",
+           count(*) FILTER (WHERE "status" = 'PENDING')::int AS "pending",
+           count(*) FILTER (WHERE "status" = 'DEAD')::int AS "dead",
+           min("createdAt") FILTER (WHERE "status" = 'PENDING') AS "oldest"
+    FROM "Task" WHERE "status" IN ('PENDING', 'DEAD') GROUP BY "kind"`;
+  const now = Date.now();
+  return rows.map((row) => ({
+    kind: row.kind,
+    pending: row.pending,
+    dead: row.dead,
+    oldestPendingSeconds: row.oldest ? Math.max(0, (now - row.oldest.getTime()) / 1000) : 0,
+  }));
+}
+
+/** Age of the oldest webhook delivery still being retried (dead ones are counted as dead tasks). */
+async function readWebhookLag(db: Database): Promise<number> {
+  const [row] = await db.prisma.$queryRaw<{ oldest: Date | null }[]>`
+    SELECT min(d."createdAt") AS "oldest" FROM "WebhookDelivery" d JOIN "Task" t ON t."dedupeKey" = d."taskKey"
+    WHERE d."deliveredAt" IS NULL AND t."status" = 'PENDING'`;
+  return row?.oldest ? Math.max(0, (Date.now() - row.oldest.getTime()) / 1000) : 0;
+}
+
+export async function createContainer(options: ContainerOptions): Promise<Container> {
+  const { env } = options;
+  const catalog = new StoreCatalog(options.stores);
+  const logger = options.logger ?? createLogger(env.LOG_LEVEL, options.logDestination, catalog.secretNames());
+  configureFailpoints(env.ZERODROP_FAILPOINTS);
+  const db =
+    options.db ??
+    (await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, poolSize: options.poolSize ?? env.DATABASE_POOL_SIZE }));
+  if (!options.db && env.MIGRATE_ON_START && !(await migrationsApplied(db))) {
+    const applied = await db.migrate();
+    if (applied.length > 0) logger.info({ applied }, 'applied database migrations');
+  }
+  const { key, generated } = loadMasterKey(env.ZERODROP_MASTER_KEY, env.DATA_DIR);
+  if (generated) {
+    logger.warn({ dataDir: env.DATA_DIR }, 'generated a development master key in DATA_DIR/master.key; set ZERODROP_MASTER_KEY in production');
+  }
+  const box = new SecretBox(key);
+  try {
+    const keySource = env.ZERODROP_MASTER_KEY ? 'ZERODROP_MASTER_KEY' : `${env.DATA_DIR}/master.key${generated ? ', generated just now' : ''}`;
+    const keyCheck = await checkMasterKey(db.adapterFactory, key, box, keySource);
+    if (keyCheck === 'recorded') logger.info('recorded the master key fingerprint; instances with another key will refuse to start');
+    if (keyCheck === 'unchecked') logger.warn('could not compare the master key with the database (not reachable or not migrated); checked on the next start');
+  } catch (err) {
+    if (!options.db) await db.close();
+    throw err;
+  }
+  const metrics = options.metrics ?? createMetrics();
+  const onRedisError = throttled(30_000, (err: Error) => logger.warn({ err }, 'Redis unavailable; reconnecting (/ready reports it)'));
+  const pubsub = createPubSubHandle(env.REDIS_URL, onRedisError);
+  const storeAccounts = new StoreAccountsService(db.prisma, box, catalog);
+  const auth = new Authenticator({
+    prisma: db.prisma,
+    box,
+    adminToken: env.ZERODROP_ADMIN_TOKEN,
+    playerTokenVerifiers: catalog.modules.flatMap((store) => store.hooks?.playerTokenVerifier?.({ prisma: db.prisma, storeAccounts }) ?? []),
+  });
+
+  const fulfilment = new Fulfilment({
+    prisma: db.prisma,
+    accessDurations: new Map(catalog.modules.flatMap((store) => (store.hooks?.accessDuration ? [[store.store, store.hooks.accessDuration]] : []))),
+    publish: (events) => {
+      logOrderEvents(logger, events);
+      countPurchases(metrics, events);
+      pubsub.publishEvents(events);
+      // `services` is declared below; this runs only after a commit
+      services.webhooks.wakeRelay(events.map((event) => event.appId));
+    },
+    // `worker` is declared below; this runs only after a commit, long after start-up
+    onTasksEnqueued: () => worker.wake(),
+  });
+  const services = createServices({ env, prisma: db.prisma, box, auth, fulfilment, pubsub: pubsub.pubsub, logger, catalog, storeAccounts });
+  const worker = new TaskWorker({
+    prisma: db.prisma,
+    logger,
+    kinds: {
+      [STORE_ACK_TASK]: countedTaskKind(
+        metrics,
+        STORE_ACK_TASK,
+        storeAckTaskKind({ prisma: db.prisma, catalog, storeAccounts, fulfilment, logger, metrics, baseDelayMs: options.workerBaseDelayMs }),
+      ),
+      [WEBHOOK_DELIVERY_TASK]: countedTaskKind(metrics, WEBHOOK_DELIVERY_TASK, services.webhooks.taskKind(options.workerBaseDelayMs)),
+    },
+    pollMs: env.WORKER_POLL_MS,
+    concurrency: env.WORKER_CONCURRENCY,
+    leaseMs: env.WORKER_LEASE_MS,
+    ...(options.workerBaseDelayMs ? { defaultBaseDelayMs: options.workerBaseDelayMs } : {}),
+  });
+
+  metrics.sources.taskBacklog = () => readTaskBacklog(db);
+  metrics.sources.webhookLagSeconds = () => readWebhookLag(db);
+  metrics.sources.liveSubscriptions = () => services.orderEvents.activeStreams;
+  if (db.poolStats) metrics.sources.databasePool = () => db.poolStats!();
+
+  return {
+    env,
+    logger,
+    metrics,
+    db,
+    catalog,
+    auth,
+    fulfilment,
+    services,
+    worker,
+    pubsub,
+    onRedisError,
+    close: async () => {
+      services.orderEvents.closeAll();
+      await services.webhooks.stopRelay();
+      await worker.stop();
+      await pubsub.close();
+      if (!options.db) await db.close();
+    },
+  };
+}
