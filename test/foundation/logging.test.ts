@@ -90,5 +90,5 @@ describe('order lines', () => {
     } finally {
       await t.close();
     }
-  });
+  }, 120_000);
 });

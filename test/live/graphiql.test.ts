@@ -42,7 +42,7 @@ describe('GraphiQL and the front door', () => {
     } finally {
       await t.close();
     }
-  });
+  }, 120_000);
 
   it('with GraphiQL off, GET / leads to the dashboard and no GraphiQL file is served', async () => {
     const t = await createTestApp({ GRAPHIQL: 'false' });
