@@ -46,11 +46,20 @@ export {
   HUAWEI_DEFAULT_TIMEOUT_MS,
   confirmDelivery,
   queryOrderStatus,
+  querySubscriptionStatus,
   type HuaweiClientOptions,
   type HuaweiConfirmOutcome,
   type HuaweiConfirmRequest,
   type HuaweiOrderReference,
 } from './client.js';
+export {
+  HUAWEI_CRL_POLICIES,
+  HuaweiCrlChecker,
+  type CrlFetch,
+  type CrlUnavailableEvent,
+  type HuaweiCrlCheckerOptions,
+  type HuaweiCrlPolicy,
+} from './crl.js';
 export {
   HUAWEI_LEAF_CERTIFICATE_OID,
   clearHuaweiChainCache,
@@ -68,14 +77,23 @@ export {
 export {
   HUAWEI_ENVIRONMENT_NAMES,
   HUAWEI_PRODUCT_TYPE_CODES,
+  extractHuaweiProof,
   extractJwsPurchaseOrder,
+  huaweiNonRenewingDurationMs,
   huaweiProductTypeOf,
   verifyHuaweiPurchase,
   verifyHuaweiPurchaseOrderJws,
   type HuaweiProductType,
+  type HuaweiProof,
   type HuaweiPurchaseOrderPayload,
   type HuaweiPurchaseSubmission,
 } from './purchase.js';
+export {
+  HUAWEI_SUBSCRIPTION_STATUS,
+  huaweiSubscriptionKey,
+  verifyHuaweiSubscriptionStatusJws,
+  type HuaweiSubscriptionState,
+} from './subscription.js';
 export {
   HUAWEI_CBG_ROOT_CA_G2_PEM,
   HUAWEI_CBG_ROOT_CA_G2_SHA256,
