@@ -12,6 +12,9 @@ const external = [
   '@prisma/*',
   'pg',
   'pg-native',
+  // ~9 MB of GraphiQL, imported on the first GraphiQL request only (src/http/graphiql.ts).
+  '@graphql-yoga/render-graphiql',
+  '@graphql-yoga/render-graphiql/*',
 ];
 
 rmSync('dist', { recursive: true, force: true });

@@ -25,6 +25,10 @@ import { graphqlErrorResponse } from './http/json.js';
 import { routeWebhook } from './http/webhooks.js';
 import { dashboard } from './http/dashboard.js';
 import { createContainer, type ContainerOptions } from './container.js';
+import { GRAPHIQL_CSP, graphiqlAsset, graphiqlOptions, renderGraphiQLPage } from './http/graphiql.js';
+import { metricsResponse, routeLabel, type Metrics } from './metrics.js';
+import { getOperationAST } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
 
 export interface CreateAppOptions extends ContainerOptions {
   /** Run the task worker's poll loop (tests usually drive it with worker.runOnce()). */
@@ -54,7 +58,29 @@ export interface ZeroDropApp {
   guard: Guard;
   /** The client address of a request or socket (X-Forwarded-For per TRUST_PROXY_HOPS). */
   clientAddressOf(req: IncomingMessage | undefined, headers: Headers | IncomingMessage['headers']): string;
+  metrics: Metrics;
   close(): Promise<void>;
+}
+
+/** GraphQL execution time by operation type and outcome. */
+function graphqlTiming(metrics: Metrics): Plugin {
+  return {
+    onExecute({ args }) {
+      const started = performance.now();
+      return {
+        onExecuteDone({ result }) {
+          const type = getOperationAST(args.document, args.operationName)?.operation ?? 'unknown';
+          const failed = 'errors' in result && Array.isArray(result.errors) && result.errors.length > 0;
+          metrics.graphqlOperations.observe({ type, outcome: failed ? 'error' : 'ok' }, (performance.now() - started) / 1000);
+        },
+      };
+    },
+  };
+}
+
+/** GET /: to GraphiQL, or to the dashboard when GraphiQL is off. */
+function frontDoor(graphiql: boolean): Response {
+  return new Response(null, { status: 302, headers: { location: graphiql ? '/graphql' : '/dashboard/' } });
 }
 
 /**
@@ -74,7 +100,7 @@ function corsOptions(origins: string[]) {
 
 export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp> {
   const container = await createContainer(options);
-  const { env, logger, db, auth, services, worker, pubsub, catalog } = container;
+  const { env, logger, db, auth, services, worker, pubsub, catalog, metrics } = container;
   const rateRedis = env.REDIS_URL ? new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : null;
   rateRedis?.on('error', container.onRedisError);
   const rateLimiter = new KeyRateLimiter(rateRedis);
@@ -101,6 +127,7 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
       caller,
       clientAddress: address,
       services,
+      metrics,
       // A pino child costs more than a small request; most requests never log.
       get logger() {
         return (requestLogger ??= logger.child({ requestId }));
@@ -112,7 +139,9 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema: buildSchema(catalog.modules),
     graphqlEndpoint: '/graphql',
-    graphiql: env.GRAPHIQL ? { title: 'ZeroDrop', defaultQuery: '{ app { id name } }' } : false,
+    // Served from this server's own files (src/http/graphiql.ts), never from a CDN.
+    graphiql: env.GRAPHIQL ? graphiqlOptions() : false,
+    renderGraphiQL: renderGraphiQLPage,
     landingPage: false,
     cors: corsOptions(env.CORS_ORIGINS),
     // checkGraphqlBody enforces a tighter limit before Yoga sees the request; Yoga's own
@@ -150,6 +179,7 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
       ...armor(),
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
       guard.envelopPlugin(),
+      graphqlTiming(metrics),
     ],
   });
 
@@ -187,7 +217,10 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
       if (path === '/graphql') {
         const address = context.clientAddress ?? clientAddressOf(context.req, request.headers);
         response = await yoga.fetch(request, { requestId, clientAddress: address });
-      }
+        if (response.headers.get('content-type')?.startsWith('text/html')) response.headers.set('content-security-policy', GRAPHIQL_CSP);
+      } else if (path === '/') response = frontDoor(env.GRAPHIQL);
+      else if (env.GRAPHIQL && path.startsWith('/graphiql/')) response = await graphiqlAsset(request, path);
+      else if (path === '/metrics' && env.METRICS_TOKEN) response = await metricsResponse(request, metrics, env.METRICS_TOKEN);
       else if (path === '/health') response = health();
       else if (path === '/ready') response = await ready(db, pubsub, Boolean(env.REDIS_URL), logger);
       else if (path.startsWith('/webhooks/')) response = await routeWebhook(catalog, request, path, { services, logger, requestId });
@@ -205,6 +238,7 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
         : graphqlErrorResponse(500, 'INTERNAL', 'Internal error');
     }
     response.headers.set('x-request-id', requestId);
+    metrics.httpRequests.observe({ route: routeLabel(path), method: request.method, status: response.status }, (performance.now() - started) / 1000);
     if (logger.isLevelEnabled('debug')) {
       logger.debug({ requestId, method: request.method, path, status: response.status, ms: Math.round(performance.now() - started) }, 'request');
     }
@@ -221,6 +255,7 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
     logger,
     guard,
     clientAddressOf,
+    metrics,
     close: async () => {
       guard.stopSweep();
       await revocations.return?.();

@@ -3,18 +3,14 @@ import { parseArgs } from 'node:util';
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { loadEnv } from './platform/env.js';
-import { openDatabase } from './platform/db.js';
-import { createMigration, migrationStatus } from './platform/migrate.js';
-import { createContainer } from './container.js';
-import { builtInStores } from './providers/index.js';
-import { AppError } from './platform/errors.js';
-import { API_KEY_REVOKED_CHANNEL } from './auth.js';
+import { StartupRefusal } from './platform/guards.js';
 
 const usage = `Usage: zerodrop <command> [options]
 
 Commands:
   migrate [deploy]                 apply pending migrations (default)
-  migrate status                   list applied/pending migrations; exit 1 if behind
+  migrate status [--json]          list migrations by name (applied, pending, failed, …); exit 1 if
+                                   any is not applied
   migrate:create <name>            write prisma/migrations/<ts>_<name> from schema.prisma
   apps:create --name <name>        create an app; prints its server and client keys
   apps:list                        list apps
@@ -86,6 +82,7 @@ export async function runCli(
       app: { type: 'string' },
       role: { type: 'string' },
       key: { type: 'string' },
+      json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -96,6 +93,7 @@ export async function runCli(
   }
   if (command === 'migrate:create') {
     if (!sub) throw new Error('migrate:create needs a name, e.g. `npm run db:migrate:create -- add_refunds`');
+    const { createMigration } = await import('./platform/migrate.js');
     const folder = await createMigration(sub);
     output.out(folder ? `created ${folder}` : 'schema.prisma and the migrations agree; nothing to create');
     return 0;
@@ -107,13 +105,25 @@ export async function runCli(
   }
 
   const env = loadEnv(source);
+  // Loaded after the command line checks out: --help and typos answer at once.
+  const [{ openDatabase }, { listMigrations }] = await Promise.all([import('./platform/db.js'), import('./platform/migrate.js')]);
   if (parsed.kind === 'migrate') {
     const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, poolSize: 2 });
     try {
       if (parsed.status) {
-        const status = await migrationStatus(db.adapterFactory);
-        output.out(JSON.stringify(status, null, 2));
-        return status.applied ? 0 : 1;
+        const migrations = await listMigrations(db.adapterFactory);
+        const behind = migrations.filter((migration) => migration.state !== 'applied');
+        if (values.json) output.out(JSON.stringify({ upToDate: behind.length === 0, migrations }, null, 2));
+        else {
+          const width = Math.max(...migrations.map((migration) => migration.state.length));
+          for (const migration of migrations) output.out(`${migration.state.padEnd(width)}  ${migration.name}`);
+          output.out(
+            behind.length === 0
+              ? `database is up to date (${migrations.length} migrations applied)`
+              : `${behind.length} of ${migrations.length} migrations not applied; \`zerodrop migrate\` applies pending ones`,
+          );
+        }
+        return behind.length === 0 ? 0 : 1;
       }
       const applied = await db.migrate();
       output.out(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
@@ -125,6 +135,7 @@ export async function runCli(
   // The same services the server builds (pending migrations applied unless MIGRATE_ON_START=false);
   // logs go where problems go, so stdout stays the command's JSON.
   const logDestination = { write: (line: string) => output.err(line.trimEnd()) };
+  const [{ createContainer }, { builtInStores }] = await Promise.all([import('./container.js'), import('./providers/index.js')]);
   const container = await createContainer({ env, stores: builtInStores, logDestination, poolSize: 2 });
   const { db } = container;
   const { apps } = container.services;
@@ -165,7 +176,7 @@ export async function runCli(
  * commands start without the Redis client.
  */
 async function broadcastRevocation(redisUrl: string, key: { id: string; hash: string }): Promise<boolean> {
-  const { Redis } = await import('ioredis');
+  const [{ Redis }, { API_KEY_REVOKED_CHANNEL }] = await Promise.all([import('ioredis'), import('./auth.js')]);
   const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
   redis.on('error', () => {});
   try {
@@ -194,7 +205,7 @@ if (isEntryPoint()) {
   runCli(process.argv.slice(2))
     .then((code) => process.exit(code))
     .catch((err: unknown) => {
-      console.error(err instanceof AppError || err instanceof Error ? `error: ${err.message}` : err);
+      console.error(err instanceof StartupRefusal ? err.message : err instanceof Error ? `error: ${err.message}` : err);
       process.exit(1);
     });
 }

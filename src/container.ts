@@ -5,7 +5,10 @@ import type { Env } from './platform/env.js';
 import { openDatabase, type Database } from './platform/db.js';
 import { migrationsApplied } from './platform/migrate.js';
 import type { DestinationStream } from 'pino';
-import { createLogger, type Logger } from './platform/logger.js';
+import { createLogger, logOrderEvents, type Logger } from './platform/logger.js';
+import { checkMasterKey } from './platform/guards.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import type { TaskKindOptions } from './fulfilment/tasks.js';
 import { loadMasterKey, SecretBox } from './platform/crypto.js';
 import { createPubSubHandle, type PubSubHandle } from './platform/pubsub.js';
 import { configureFailpoints } from './platform/failpoints.js';
@@ -33,6 +36,8 @@ export interface ContainerOptions {
   workerBaseDelayMs?: number;
   /** Database pool size; default DATABASE_POOL_SIZE (the CLI needs 2). */
   poolSize?: number;
+  /** Where this instance records metrics (default: a registry of its own). */
+  metrics?: Metrics;
 }
 
 export interface Container {
@@ -47,6 +52,7 @@ export interface Container {
   services: Services;
   worker: TaskWorker;
   pubsub: PubSubHandle;
+  metrics: Metrics;
   /** Called with Redis connection errors (throttled): the rate limiter's client reports here too. */
   onRedisError: (err: Error) => void;
   close(): Promise<void>;
@@ -61,6 +67,60 @@ function throttled<T>(everyMs: number, fn: (value: T) => void): (value: T) => vo
     last = now;
     fn(value);
   };
+}
+
+const PURCHASE_OUTCOMES: Partial<Record<string, string>> = {
+  ORDER_DELIVERED: 'delivered',
+  ORDER_AWAITING_PRODUCT: 'awaiting_product',
+  ORDER_REVOKED: 'revoked',
+};
+
+function countPurchases(metrics: Metrics, events: readonly { type: string; store?: string | undefined }[]): void {
+  for (const event of events) {
+    const outcome = PURCHASE_OUTCOMES[event.type];
+    if (outcome) metrics.purchases.inc({ store: event.store ?? 'unknown', outcome });
+  }
+}
+
+/** Counts each attempt of a task kind by outcome. */
+function countedTaskKind(metrics: Metrics, kind: string, options: TaskKindOptions): TaskKindOptions {
+  return {
+    ...options,
+    handler: async (task) => {
+      try {
+        await options.handler(task);
+      } catch (err) {
+        metrics.taskAttempts.inc({ kind, outcome: 'failed' });
+        throw err;
+      }
+      metrics.taskAttempts.inc({ kind, outcome: 'ok' });
+    },
+  };
+}
+
+/** Pending and dead tasks by kind, and the oldest pending one's age (read at scrape time). */
+async function readTaskBacklog(db: Database) {
+  const rows = await db.prisma.$queryRaw<{ kind: string; pending: number; dead: number; oldest: Date | null }[]>`
+    SELECT "kind",
+           count(*) FILTER (WHERE "status" = 'PENDING')::int AS "pending",
+           count(*) FILTER (WHERE "status" = 'DEAD')::int AS "dead",
+           min("createdAt") FILTER (WHERE "status" = 'PENDING') AS "oldest"
+    FROM "Task" WHERE "status" IN ('PENDING', 'DEAD') GROUP BY "kind"`;
+  const now = Date.now();
+  return rows.map((row) => ({
+    kind: row.kind,
+    pending: row.pending,
+    dead: row.dead,
+    oldestPendingSeconds: row.oldest ? Math.max(0, (now - row.oldest.getTime()) / 1000) : 0,
+  }));
+}
+
+/** Age of the oldest webhook delivery still being retried (dead ones are counted as dead tasks). */
+async function readWebhookLag(db: Database): Promise<number> {
+  const [row] = await db.prisma.$queryRaw<{ oldest: Date | null }[]>`
+    SELECT min(d."createdAt") AS "oldest" FROM "WebhookDelivery" d JOIN "Task" t ON t."dedupeKey" = d."taskKey"
+    WHERE d."deliveredAt" IS NULL AND t."status" = 'PENDING'`;
+  return row?.oldest ? Math.max(0, (Date.now() - row.oldest.getTime()) / 1000) : 0;
 }
 
 export async function createContainer(options: ContainerOptions): Promise<Container> {
@@ -80,6 +140,16 @@ export async function createContainer(options: ContainerOptions): Promise<Contai
     logger.warn({ dataDir: env.DATA_DIR }, 'generated a development master key in DATA_DIR/master.key; set ZERODROP_MASTER_KEY in production');
   }
   const box = new SecretBox(key);
+  try {
+    const keySource = env.ZERODROP_MASTER_KEY ? 'ZERODROP_MASTER_KEY' : `${env.DATA_DIR}/master.key${generated ? ', generated just now' : ''}`;
+    const keyCheck = await checkMasterKey(db.adapterFactory, key, box, keySource);
+    if (keyCheck === 'recorded') logger.info('recorded the master key fingerprint; instances with another key will refuse to start');
+    if (keyCheck === 'unchecked') logger.warn('could not compare the master key with the database (not reachable or not migrated); checked on the next start');
+  } catch (err) {
+    if (!options.db) await db.close();
+    throw err;
+  }
+  const metrics = options.metrics ?? createMetrics();
   const onRedisError = throttled(30_000, (err: Error) => logger.warn({ err }, 'Redis unavailable; reconnecting (/ready reports it)'));
   const pubsub = createPubSubHandle(env.REDIS_URL, onRedisError);
   const outbound = new OutboundGuard(outboundPolicyFrom(env));
@@ -101,6 +171,8 @@ export async function createContainer(options: ContainerOptions): Promise<Contai
     prisma: db.prisma,
     accessDurations: new Map(catalog.modules.flatMap((store) => (store.hooks?.accessDuration ? [[store.store, store.hooks.accessDuration]] : []))),
     publish: (events) => {
+      logOrderEvents(logger, events);
+      countPurchases(metrics, events);
       pubsub.publishEvents(events);
       // `services` is declared below; this runs only after a commit
       services.webhooks.wakeRelay(events.map((event) => event.appId));
@@ -113,8 +185,12 @@ export async function createContainer(options: ContainerOptions): Promise<Contai
     prisma: db.prisma,
     logger,
     kinds: {
-      [STORE_ACK_TASK]: storeAckTaskKind({ prisma: db.prisma, catalog, storeAccounts, fulfilment, baseDelayMs: options.workerBaseDelayMs }),
-      [WEBHOOK_DELIVERY_TASK]: services.webhooks.taskKind(options.workerBaseDelayMs),
+      [STORE_ACK_TASK]: countedTaskKind(
+        metrics,
+        STORE_ACK_TASK,
+        storeAckTaskKind({ prisma: db.prisma, catalog, storeAccounts, fulfilment, logger, metrics, baseDelayMs: options.workerBaseDelayMs }),
+      ),
+      [WEBHOOK_DELIVERY_TASK]: countedTaskKind(metrics, WEBHOOK_DELIVERY_TASK, services.webhooks.taskKind(options.workerBaseDelayMs)),
       // Stores' own durable jobs (Huawei's reconciliation sweep).
       ...Object.fromEntries(catalog.modules.flatMap((store) => Object.entries(store.tasks?.(services.stores.flowsOf(store)).kinds ?? {}))),
     },
@@ -124,9 +200,15 @@ export async function createContainer(options: ContainerOptions): Promise<Contai
     ...(options.workerBaseDelayMs ? { defaultBaseDelayMs: options.workerBaseDelayMs } : {}),
   });
 
+  metrics.sources.taskBacklog = () => readTaskBacklog(db);
+  metrics.sources.webhookLagSeconds = () => readWebhookLag(db);
+  metrics.sources.liveSubscriptions = () => services.orderEvents.activeStreams;
+  if (db.poolStats) metrics.sources.databasePool = () => db.poolStats!();
+
   return {
     env,
     logger,
+    metrics,
     db,
     catalog,
     outbound,

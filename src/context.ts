@@ -3,6 +3,7 @@ import type { PrismaClient } from './platform/db.js';
 import type { Caller } from './auth.js';
 import type { Logger } from './platform/logger.js';
 import type { Services } from './services/index.js';
+import type { Metrics } from './metrics.js';
 
 /**
  * Only builder.ts reads this key (plugin-prisma needs a client to batch relation
@@ -17,6 +18,7 @@ export interface Context {
   clientAddress: string;
   services: Services;
   logger: Logger;
+  metrics: Metrics;
   [pothosPrisma]: PrismaClient;
 }
 

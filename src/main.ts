@@ -6,6 +6,9 @@ import { createApp } from './app.js';
 import { builtInStores } from './providers/index.js';
 import { ensureDemoApp } from './demo.js';
 import { attachGraphqlWs } from './http/graphql-ws.js';
+import { processLogDestination } from './platform/logger.js';
+import { StartupRefusal } from './platform/guards.js';
+import { metricsResponse } from './metrics.js';
 
 async function main(): Promise<void> {
   let env;
@@ -18,13 +21,34 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const app = await createApp({ env, stores: builtInStores });
+  const logDestination = await processLogDestination(env);
+  const app = await createApp({ env, stores: builtInStores, ...(logDestination ? { logDestination } : {}) });
   const { logger } = app;
   // The Node request goes along for the client's address (per-address limits).
   const server = createServer(createServerAdapter<{ req: IncomingMessage }>((request, ctx) => app.fetch(request, { req: ctx.req })));
   server.keepAliveTimeout = 65_000;
   // Subscriptions over WebSocket (graphql-ws) on /graphql; SSE needs nothing beyond Yoga.
   const graphqlWs = attachGraphqlWs(server, app);
+  // Metrics on their own port, without a token: bind it where only the scraper reaches.
+  const metricsServer =
+    env.METRICS_PORT === undefined
+      ? null
+      : createServer((req, res) => {
+          if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
+            res.writeHead(404, { 'content-type': 'text/plain' }).end('GET /metrics\n');
+            return;
+          }
+          metricsResponse(new Request('http://metrics/metrics'), app.metrics, undefined)
+            .then(async (answer) => res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'text/plain' }).end(await answer.text()))
+            .catch((err: unknown) => {
+              logger.error({ err }, 'metrics scrape failed');
+              res.writeHead(500).end();
+            });
+        });
+  if (metricsServer) {
+    await new Promise<void>((resolve) => metricsServer.listen(env.METRICS_PORT, env.METRICS_HOST, resolve));
+    logger.info({ host: env.METRICS_HOST, port: env.METRICS_PORT }, 'metrics on a separate listener');
+  }
   await new Promise<void>((resolve) => server.listen(env.PORT, env.HOST, resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : env.PORT;
@@ -57,6 +81,7 @@ async function main(): Promise<void> {
       server.close(() => resolve());
       server.closeIdleConnections();
     });
+    metricsServer?.close();
     await app.close();
     logger.info('stopped');
     process.exit(0);
@@ -66,6 +91,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  if (err instanceof StartupRefusal) {
+    console.error(err.message);
+    process.exit(2);
+  }
   console.error(err);
   process.exit(1);
 });

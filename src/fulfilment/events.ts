@@ -33,6 +33,8 @@ export interface AppendedEvent {
   orderId: string | null;
   playerId: string | null;
   type: OrderEventType;
+  /** The order's store, where the writer knows it (logs and metrics label by it). */
+  store?: string | undefined;
 }
 
 /** Collects what a transaction appended, so it is published only after commit. */
@@ -41,7 +43,7 @@ export class EventBuffer {
 
   async append(
     tx: TransactionClient,
-    event: { appId: string; orderId: string | null; playerId: string | null; type: OrderEventType; data?: Prisma.InputJsonValue },
+    event: { appId: string; orderId: string | null; playerId: string | null; type: OrderEventType; store?: string; data?: Prisma.InputJsonValue },
   ): Promise<AppendedEvent> {
     // Raw SQL: every delivery appends an event, and Prisma's create costs several times
     // the statement itself. txid comes from the column default (the writing transaction).
@@ -50,7 +52,7 @@ export class EventBuffer {
       VALUES (${event.appId}::uuid, ${event.orderId}::uuid, ${event.playerId}, ${event.type},
               ${JSON.stringify(event.data ?? {})}::jsonb, ${new Date()}::timestamp)
       RETURNING "id"`;
-    const appended = { id: row!.id, appId: event.appId, orderId: event.orderId, playerId: event.playerId, type: event.type };
+    const appended = { id: row!.id, appId: event.appId, orderId: event.orderId, playerId: event.playerId, type: event.type, store: event.store };
     this.events.push(appended);
     return appended;
   }

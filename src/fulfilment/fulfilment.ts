@@ -204,7 +204,7 @@ export class Fulfilment {
       });
     } else {
       await events.append(tx, {
-        appId: order.appId, orderId: order.id, playerId, type: OrderEventType.ORDER_REVOKED,
+        appId: order.appId, orderId: order.id, playerId, type: OrderEventType.ORDER_REVOKED, store: order.store,
         data: { reason: order.revocationReason, neverGranted: true },
       });
     }
@@ -307,7 +307,7 @@ export class Fulfilment {
       }
     }
     await events.append(tx, {
-      appId: order.appId, orderId: order.id, playerId: order.playerId, type: OrderEventType.ORDER_DELIVERED,
+      appId: order.appId, orderId: order.id, playerId: order.playerId, type: OrderEventType.ORDER_DELIVERED, store: order.store,
       data: { entitlementId: entitlement.id, productId: product.id, sku: product.sku, quantity: order.quantity, storeOrderId: order.storeOrderId },
     });
     if (order.finishMode === 'SERVER') {
@@ -552,7 +552,7 @@ export class Fulfilment {
       const order = await tx.order.findUniqueOrThrow({ where: { id: orderId } });
       if (changed.count === 1) {
         await events.append(tx, {
-          appId: order.appId, orderId, playerId: order.playerId, type: OrderEventType.ORDER_FINISHED, data: { by },
+          appId: order.appId, orderId, playerId: order.playerId, type: OrderEventType.ORDER_FINISHED, store: order.store, data: { by },
         });
       }
       return order;
@@ -603,7 +603,7 @@ export class Fulfilment {
       data: { revokedAt: revocation.at },
     });
     await events.append(tx, {
-      appId: order.appId, orderId: order.id, playerId: order.playerId, type: OrderEventType.ORDER_REVOKED,
+      appId: order.appId, orderId: order.id, playerId: order.playerId, type: OrderEventType.ORDER_REVOKED, store: order.store,
       data: { reason: revocation.reason, entitlementsRevoked: withdrawn.count },
     });
     return tx.order.findUniqueOrThrow({ where: { id: order.id } });
@@ -676,10 +676,10 @@ export class Fulfilment {
   /** Records a failed acknowledgement attempt as an event (dashboards show failures live). */
   async recordAckFailure(orderId: string, attempt: number, error: string): Promise<void> {
     await this.transaction(async (tx, events) => {
-      const order = await tx.order.findUnique({ where: { id: orderId }, select: { appId: true, playerId: true } });
+      const order = await tx.order.findUnique({ where: { id: orderId }, select: { appId: true, playerId: true, store: true } });
       if (!order) return;
       await events.append(tx, {
-        appId: order.appId, orderId, playerId: order.playerId, type: OrderEventType.ORDER_ACK_FAILED,
+        appId: order.appId, orderId, playerId: order.playerId, type: OrderEventType.ORDER_ACK_FAILED, store: order.store,
         data: { attempt, error: error.slice(0, 500) },
       });
     });

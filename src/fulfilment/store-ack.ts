@@ -7,15 +7,19 @@ import type { StoreCatalog } from '../providers/catalog.js';
 import type { StoreAccountsService } from '../services/store-accounts.js';
 import type { Fulfilment } from './fulfilment.js';
 import type { TaskKindOptions } from './tasks.js';
+import type { Logger } from '../platform/logger.js';
+import type { Metrics } from '../metrics.js';
 
 export function storeAckTaskKind(deps: {
   prisma: PrismaClient;
   catalog: StoreCatalog;
   storeAccounts: StoreAccountsService;
   fulfilment: Fulfilment;
+  logger: Logger;
+  metrics: Metrics;
   baseDelayMs?: number | undefined;
 }): TaskKindOptions {
-  const { prisma, catalog, storeAccounts, fulfilment } = deps;
+  const { prisma, catalog, storeAccounts, fulfilment, logger, metrics } = deps;
   return {
     baseDelayMs: deps.baseDelayMs ?? 2_000,
     capDelayMs: 15 * 60_000,
@@ -26,6 +30,9 @@ export function storeAckTaskKind(deps: {
       const account = await storeAccounts.config(order.appId, order.storeAccountId);
       const store = catalog.get(order.store);
       if (!store.acknowledge) return;
+      const started = performance.now();
+      const labels = { store: order.store, operation: 'acknowledge' };
+      const where = { orderId: order.id, store: order.store, appId: order.appId, attempt: task.attempts };
       try {
         await store.acknowledge(account, {
           orderId: order.id,
@@ -36,13 +43,19 @@ export function storeAckTaskKind(deps: {
           payload: order.verifiedPayload as Record<string, unknown>,
         });
       } catch (err) {
-        await fulfilment
-          .recordAckFailure(order.id, task.attempts, err instanceof Error ? err.message : String(err))
-          .catch(() => {});
+        const message = err instanceof Error ? err.message : String(err);
+        metrics.storeCalls.observe({ ...labels, outcome: 'error' }, (performance.now() - started) / 1000);
+        metrics.storeCallErrors.inc(labels);
+        metrics.ackAttempts.inc({ store: order.store, outcome: 'failed' });
+        logger.info({ ...where, outcome: 'failed', error: message }, 'store acknowledgement failed; retrying');
+        await fulfilment.recordAckFailure(order.id, task.attempts, message).catch(() => {});
         throw err;
       }
+      metrics.storeCalls.observe({ ...labels, outcome: 'ok' }, (performance.now() - started) / 1000);
+      metrics.ackAttempts.inc({ store: order.store, outcome: 'acknowledged' });
       failpoint('after-store-ack-before-record');
       await fulfilment.markFinished(order.id, 'SERVER');
+      logger.info({ ...where, outcome: 'acknowledged' }, 'store acknowledged the order');
     },
   };
 }

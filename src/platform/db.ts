@@ -3,9 +3,11 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { applyMigrations } from './migrate.js';
+import { lockDataDir } from './guards.js';
 
 export { PrismaClient };
 export type { Prisma } from '../generated/prisma/client.js';
@@ -31,6 +33,8 @@ export interface Database {
   /** Applies pending migrations; returns the names applied. */
   migrate(): Promise<string[]>;
   ping(): Promise<void>;
+  /** PostgreSQL only: connections of the pool (metrics). */
+  poolStats?(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
   /** PGlite only: the raw embedded database (tests dump/clone it). */
   readonly pglite?: PGlite;
@@ -46,11 +50,10 @@ function createPrismaClient(adapter: SqlMigrationAwareDriverAdapterFactory, onQu
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
-    const adapterFactory = new PrismaPg({
-      connectionString: options.databaseUrl,
-      max: options.poolSize ?? 10,
-      connectionTimeoutMillis: 5_000,
-    });
+    // Our own pool, so metrics can read its use; the adapter leaves an external pool open.
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10, connectionTimeoutMillis: 5_000 });
+    pool.on('error', () => {}); // an idle client's lost connection: the next query reports it
+    const adapterFactory = new PrismaPg(pool);
     const prisma = createPrismaClient(adapterFactory, options.onQuery);
     return {
       kind: 'postgres',
@@ -60,20 +63,34 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       ping: async () => {
         await prisma.$queryRaw`SELECT 1`;
       },
-      close: () => prisma.$disconnect(),
+      poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+      close: async () => {
+        await prisma.$disconnect();
+        await pool.end();
+      },
     };
   }
   let dataDir: string | undefined;
+  let unlock = () => {};
   if (options.dataDir) {
     mkdirSync(options.dataDir, { recursive: true });
     dataDir = join(options.dataDir, 'pglite');
+    unlock = lockDataDir(options.dataDir);
   }
-  // Loaded only for the embedded database: a PostgreSQL deployment never needs them.
-  const [{ PGlite }, { PrismaPGlite }] = await Promise.all([import('@electric-sql/pglite'), import('pglite-prisma-adapter')]);
-  const pglite = await PGlite.create({
-    ...(dataDir ? { dataDir } : {}),
-    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
-  });
+  let pglite: PGlite;
+  let PrismaPGlite: typeof import('pglite-prisma-adapter').PrismaPGlite;
+  try {
+    // Loaded only for the embedded database: a PostgreSQL deployment never needs them.
+    const [pgliteModule, adapterModule] = await Promise.all([import('@electric-sql/pglite'), import('pglite-prisma-adapter')]);
+    PrismaPGlite = adapterModule.PrismaPGlite;
+    pglite = await pgliteModule.PGlite.create({
+      ...(dataDir ? { dataDir } : {}),
+      ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+    });
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   const adapterFactory = new PrismaPGlite(pglite);
   const prisma = createPrismaClient(adapterFactory, options.onQuery);
   return {
@@ -88,6 +105,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     close: async () => {
       await prisma.$disconnect();
       if (!pglite.closed) await pglite.close();
+      unlock();
     },
   };
 }

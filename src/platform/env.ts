@@ -58,6 +58,13 @@ const envSchema = z.object({
     .refine((v) => decodeKey(v) !== null, 'must be 32 bytes as base64 or 64 hex characters')
     .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** auto: human-readable on a terminal in development, JSON otherwise. */
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  /** Bearer token that may scrape GET /metrics on the API port; unset: /metrics is not served there. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** A separate listener serving only GET /metrics, without a token (keep it private). */
+  METRICS_PORT: int(1, 65535).optional(),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** Unset: on, except with NODE_ENV=production. */
   GRAPHIQL: bool.optional(),
   /**

@@ -247,3 +247,59 @@ export async function migrationsApplied(db: Database): Promise<boolean> {
     await adapter.dispose();
   }
 }
+
+export type MigrationState = 'applied' | 'pending' | 'failed' | 'edited' | 'rolled back' | 'unknown';
+
+export interface MigrationEntry {
+  name: string;
+  /** applied; pending (not yet run); failed (started, never finished); edited (applied, file changed since);
+   * rolled back; unknown (recorded in the database, absent from this checkout: a newer version ran here). */
+  state: MigrationState;
+  finishedAt: string | null;
+}
+
+/**
+ * Every migration by name with its state, from `_prisma_migrations` and the folders, without
+ * loading the schema engine (seconds): what `zerodrop migrate status` prints. Checksums are
+ * the SHA-256 of migration.sql, as Prisma records them.
+ */
+export async function listMigrations(factory: SqlMigrationAwareDriverAdapterFactory): Promise<MigrationEntry[]> {
+  const { createHash } = await import('node:crypto');
+  const { migrationDirectories } = await readMigrations();
+  const adapter = await factory.connect();
+  let rows: unknown[][] = [];
+  try {
+    const exists = await adapter.queryRaw({ sql: `SELECT to_regclass('"_prisma_migrations"')::text`, args: [], argTypes: [] });
+    if (exists.rows[0]?.[0]) {
+      const history = await adapter.queryRaw({
+        sql: `SELECT "migration_name", "checksum", "finished_at"::text, "rolled_back_at"::text FROM "_prisma_migrations" ORDER BY "started_at"`,
+        args: [],
+        argTypes: [],
+      });
+      rows = history.rows;
+    }
+  } finally {
+    await adapter.dispose();
+  }
+  // the latest record of each name wins (a failed attempt followed by a successful one)
+  const recorded = new Map<string, { checksum: string; finishedAt: string | null; rolledBack: boolean }>();
+  for (const [name, checksum, finishedAt, rolledBackAt] of rows) {
+    recorded.set(String(name), { checksum: String(checksum), finishedAt: finishedAt ? String(finishedAt) : null, rolledBack: Boolean(rolledBackAt) });
+  }
+  const entries: MigrationEntry[] = migrationDirectories.map((dir) => {
+    const record = recorded.get(dir.path);
+    recorded.delete(dir.path);
+    if (!record) return { name: dir.path, state: 'pending', finishedAt: null };
+    const sql = dir.migrationFile.content.tag === 'ok' ? dir.migrationFile.content.value : '';
+    const state: MigrationState = record.rolledBack
+      ? 'rolled back'
+      : !record.finishedAt
+        ? 'failed'
+        : createHash('sha256').update(sql).digest('hex') !== record.checksum
+          ? 'edited'
+          : 'applied';
+    return { name: dir.path, state, finishedAt: record.finishedAt };
+  });
+  for (const [name, record] of recorded) entries.push({ name, state: 'unknown', finishedAt: record.finishedAt });
+  return entries.sort((a, b) => a.name.localeCompare(b.name));
+}

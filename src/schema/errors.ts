@@ -73,7 +73,12 @@ export function registerErrors(builder: Builder) {
     name: 'PurchaseVerificationError',
     description: 'The store proof was refused (bad signature, untrusted chain, wrong app or environment, malformed, …). Nothing was written.',
     interfaces: [ErrorInterface],
-    isTypeOf: (value) => value instanceof PurchaseVerificationError,
+    // Where a verification failure becomes a result: counted here once per failure, by code.
+    isTypeOf: (value, ctx) => {
+      if (!(value instanceof PurchaseVerificationError)) return false;
+      ctx.metrics.verificationFailures.inc({ code: value.code });
+      return true;
+    },
   });
   builder.objectType(PurchaseRevokedError, {
     name: 'PurchaseRevokedError',

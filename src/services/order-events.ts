@@ -250,6 +250,11 @@ export class OrderEventFeeds {
   }
 
   /** Ends every open stream (shutdown: lets SSE responses and sockets finish). */
+  /** Open streams on this instance (metrics). */
+  get activeStreams(): number {
+    return this.#streams.size;
+  }
+
   closeAll(): void {
     for (const end of [...this.#streams]) end();
   }

@@ -2,7 +2,7 @@
 // process proves the bin works end to end; the other commands run in this process
 // through runCli (the same function), which keeps the file fast.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp, type ZeroDropApp } from '../../src/app.js';
@@ -11,7 +11,7 @@ import { loadEnv } from '../../src/platform/env.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { openDatabase } from '../../src/platform/db.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { SLOW, runNode } from './process.js';
+import { SLOW, repoRoot, runNode } from './process.js';
 import { builtInStores } from '../../src/providers/index.js';
 
 interface CliRun {
@@ -108,10 +108,19 @@ describe('the zerodrop CLI', () => {
     });
   });
 
-  it('migrate status reports an up-to-date database, and migrate applies nothing', SLOW, async () => {
+  it('migrate status lists the migrations by name on an up-to-date database, and migrate applies nothing', SLOW, async () => {
+    const names = readdirSync(join(repoRoot, 'prisma/migrations'), { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name)
+      .sort();
     const status = await cli('migrate', 'status');
     expect(status.code).toBe(0);
-    expect(JSON.parse(status.out)).toEqual({ applied: true, history: null, failedMigrationNames: [], editedMigrationNames: [] });
+    expect(status.out.trim().split('\n')).toEqual([...names.map((name) => `applied  ${name}`), `database is up to date (${names.length} migrations applied)`]);
+    const json = await cli('migrate', 'status', '--json');
+    expect(JSON.parse(json.out)).toEqual({
+      upToDate: true,
+      migrations: names.map((name) => ({ name, state: 'applied', finishedAt: expect.any(String) })),
+    });
     const deploy = await cli('migrate', 'deploy');
     expect(deploy).toEqual({ code: 0, out: 'database is up to date\n', err: '' });
   });

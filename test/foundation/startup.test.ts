@@ -16,7 +16,7 @@ import { createLogger } from '../../src/platform/logger.js';
 import { graphql } from '../gql/index.js';
 import { withDatabase } from '../global-setup.js';
 import { createTestDatabase } from '../helpers/database.js';
-import { SLOW, startServer } from './process.js';
+import { SLOW, runProcess, startServer } from './process.js';
 import { freePort } from '../helpers/free-port.js';
 import { builtInStores } from '../../src/providers/index.js';
 
@@ -93,7 +93,7 @@ describe.concurrent('the server process', () => {
     const graphiql = await fetch(`${first.baseUrl}/graphql`, { headers: { accept: 'text/html' } });
     expect(graphiql.status).toBe(200);
     expect(graphiql.headers.get('content-type')).toContain('text/html');
-    expect(await graphiql.text()).toContain('<title>ZeroDrop</title>');
+    expect(await graphiql.text()).toContain('<title>ZeroDrop GraphiQL</title>');
 
     // the newcomer's first step: create a product with the printed key
     const created = await fetch(`${first.baseUrl}/graphql`, {
@@ -185,6 +185,17 @@ describe.concurrent('the server process', () => {
       await app.close();
       await database.drop();
     }
+  });
+
+  it('refuses to start with a master key other than the one the database knows, and says so', SLOW, async () => {
+    const database = await freshDatabase();
+    const env = loadEnv({ ...database, ZERODROP_MASTER_KEY: randomBytes(32).toString('base64'), CREATE_DEMO_APP: 'false', LOG_LEVEL: 'silent' });
+    const app = await createApp({ env, stores: builtInStores, logger: createLogger('silent'), startWorker: false });
+    await app.close(); // migrated, and the first key's fingerprint recorded
+    const refused = await runProcess(['src/main.ts'], { ...database, HOST: '127.0.0.1', PORT: '0', ZERODROP_MASTER_KEY: randomBytes(32).toString('hex') });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('The master key (ZERODROP_MASTER_KEY) does not match this database');
+    expect(refused.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
   });
 
   it('does not migrate with MIGRATE_ON_START=false', SLOW, async () => {

@@ -8,7 +8,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type ExecutionResult } from 'graphql';
 import { createApp, type ZeroDropApp } from '../../src/app.js';
 import { loadEnv, type Env } from '../../src/platform/env.js';
-import { createLogger } from '../../src/platform/logger.js';
+import { createLogger, type Logger } from '../../src/platform/logger.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { builtInStores } from '../../src/providers/index.js';
 import type { StoreModule } from '../../src/providers/contract.js';
@@ -27,6 +27,9 @@ export interface Tenant {
   clientKey: string;
 }
 
+/** One master key per test process: instances sharing a database must share it (the server refuses another). */
+const TEST_MASTER_KEY = randomBytes(32).toString('base64');
+
 export interface TestApp {
   app: ZeroDropApp;
   env: Env;
@@ -39,12 +42,12 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp(overrides: Record<string, string> = {}, options: { startWorker?: boolean; database?: TestDatabase; stores?: readonly StoreModule[] } = {}): Promise<TestApp> {
+export async function createTestApp(overrides: Record<string, string> = {}, options: { startWorker?: boolean; database?: TestDatabase; stores?: readonly StoreModule[]; logger?: Logger } = {}): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase());
   const env = loadEnv({
     NODE_ENV: 'test',
     DATA_DIR: mkdtempSync(join(tmpdir(), 'zd-data-')),
-    ZERODROP_MASTER_KEY: randomBytes(32).toString('base64'),
+    ZERODROP_MASTER_KEY: TEST_MASTER_KEY,
     ZERODROP_ADMIN_TOKEN: ADMIN_TOKEN,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     RATE_LIMIT_PER_MINUTE: '100000',
@@ -62,7 +65,7 @@ export async function createTestApp(overrides: Record<string, string> = {}, opti
     env,
     stores: options.stores ?? builtInStores,
     db: database.db,
-    logger: createLogger(env.LOG_LEVEL),
+    logger: options.logger ?? createLogger(env.LOG_LEVEL),
     startWorker: options.startWorker ?? false,
     workerBaseDelayMs: 20,
   });
