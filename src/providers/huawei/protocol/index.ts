@@ -42,6 +42,14 @@ function huaweiProductTypeFromCore(request: AckRequest): HuaweiProductType | nul
 
 export { HUAWEI_API_PATHS, confirmDelivery, queryOrderStatus } from './client.js';
 export {
+  HUAWEI_CRL_POLICIES,
+  HuaweiCrlChecker,
+  type CrlFetch,
+  type CrlUnavailableEvent,
+  type HuaweiCrlCheckerOptions,
+  type HuaweiCrlPolicy,
+} from './crl.js';
+export {
   HUAWEI_LEAF_CERTIFICATE_OID,
   clearHuaweiChainCache,
   huaweiChainCacheStats,
