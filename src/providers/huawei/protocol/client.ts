@@ -5,8 +5,11 @@ import { createHash } from 'node:crypto';
 import { SignJWT, importPKCS8 } from 'jose';
 import { AppError, PurchaseVerificationError, StoreAccountError, StoreRejectedError, StoreUnavailableError } from '../../../platform/errors.js';
 import type { StoreAccountConfig, VerifiedPurchase } from '../../contract.js';
+import { apiBaseUrlRefused } from '../../api-base-url.js';
+import { isOutboundRefusal, strictOutbound } from '../../../platform/outbound-url.js';
 import type { VerifyHuaweiJwsOptions } from './jws.js';
 import { verifyHuaweiPurchaseOrderJws, type HuaweiProductType } from './purchase.js';
+import { verifyHuaweiSubscriptionStatusJws, type HuaweiSubscriptionState } from './subscription.js';
 import { readHuaweiAccount, type HuaweiServerCredentials } from './settings.js';
 
 export const HUAWEI_DEFAULT_API_BASE_URL = 'https://iap.cloud.huawei.com';
@@ -15,6 +18,7 @@ export const HUAWEI_DEFAULT_TIMEOUT_MS = 10_000;
 export const HUAWEI_API_PATHS = {
   orderStatusQuery: '/order/harmony/v1/application/order/status/query',
   orderShippedConfirm: '/order/harmony/v1/application/purchase/shipped/confirm',
+  subscriptionStatusQuery: '/subscription/harmony/v1/application/subscription/status/query',
   subscriptionShippedConfirm: '/subscription/harmony/v1/application/purchase/shipped/confirm',
 } as const;
 
@@ -161,7 +165,7 @@ async function callHuaweiApi(
   let text: string;
   try {
     // One signal bounds the whole exchange, including reading the body.
-    const response = await fetch(url, {
+    const response = await (account.outbound ?? strictOutbound()).fetch(url, {
       method: 'POST',
       headers: { authorization, 'content-type': 'application/json; charset=UTF-8', accept: 'application/json' },
       body,
@@ -170,6 +174,7 @@ async function callHuaweiApi(
     status = response.status;
     text = await response.text();
   } catch (error) {
+    if (isOutboundRefusal(error)) throw apiBaseUrlRefused();
     throw new StoreUnavailableError(`Huawei ${path} unreachable: ${describeFailure(error, timeoutMs)}`, { cause: error });
   }
 
@@ -238,6 +243,34 @@ export async function queryOrderStatus(
     );
   }
   return verified;
+}
+
+/**
+ * Asks Huawei for a subscription's current state (auto-renewable products; the order
+ * query does not cover them) and verifies the signed jwsSubGroupStatus.
+ */
+export async function querySubscriptionStatus(
+  account: StoreAccountConfig,
+  order: HuaweiOrderReference,
+  options: HuaweiClientOptions = {},
+): Promise<HuaweiSubscriptionState> {
+  const path = HUAWEI_API_PATHS.subscriptionStatusQuery;
+  const answer = await callHuaweiApi(
+    account,
+    path,
+    { purchaseOrderId: order.purchaseOrderId, purchaseToken: order.purchaseToken },
+    options,
+  );
+  if (answer.responseCode !== SUCCESS_CODE) throw rejection(path, answer);
+  const { jwsSubGroupStatus } = answer.body;
+  if (typeof jwsSubGroupStatus !== 'string') {
+    throw new PurchaseVerificationError('MALFORMED_PURCHASE', `Huawei ${path} answered without jwsSubGroupStatus`);
+  }
+  const state = await verifyHuaweiSubscriptionStatusJws(account, jwsSubGroupStatus, options);
+  if (state.purchaseToken !== order.purchaseToken) {
+    throw new PurchaseVerificationError('MALFORMED_PURCHASE', `Huawei ${path} answered for another subscription`);
+  }
+  return state;
 }
 
 /**

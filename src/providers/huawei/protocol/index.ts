@@ -40,7 +40,18 @@ function huaweiProductTypeFromCore(request: AckRequest): HuaweiProductType | nul
   }
 }
 
-export { HUAWEI_API_PATHS, confirmDelivery, queryOrderStatus } from './client.js';
+export {
+  HUAWEI_API_PATHS,
+  HUAWEI_DEFAULT_API_BASE_URL,
+  HUAWEI_DEFAULT_TIMEOUT_MS,
+  confirmDelivery,
+  queryOrderStatus,
+  querySubscriptionStatus,
+  type HuaweiClientOptions,
+  type HuaweiConfirmOutcome,
+  type HuaweiConfirmRequest,
+  type HuaweiOrderReference,
+} from './client.js';
 export {
   HUAWEI_CRL_POLICIES,
   HuaweiCrlChecker,
@@ -54,9 +65,35 @@ export {
   clearHuaweiChainCache,
   huaweiChainCacheStats,
   verifyHuaweiJws,
+  type ChainCacheStats,
+  type VerifiedHuaweiJws,
+  type VerifyHuaweiJwsOptions,
 } from './jws.js';
-export { verifyHuaweiNotification, type HuaweiNotification } from './notification.js';
-export { verifyHuaweiPurchase, type HuaweiPurchaseSubmission } from './purchase.js';
+export {
+  verifyHuaweiNotification,
+  type HuaweiNotification,
+  type HuaweiNotificationMetadata,
+} from './notification.js';
+export {
+  HUAWEI_ENVIRONMENT_NAMES,
+  HUAWEI_PRODUCT_TYPE_CODES,
+  extractHuaweiProof,
+  extractJwsPurchaseOrder,
+  huaweiNonRenewingDurationMs,
+  huaweiProductTypeOf,
+  verifyHuaweiPurchase,
+  verifyHuaweiPurchaseOrderJws,
+  type HuaweiProductType,
+  type HuaweiProof,
+  type HuaweiPurchaseOrderPayload,
+  type HuaweiPurchaseSubmission,
+} from './purchase.js';
+export {
+  HUAWEI_SUBSCRIPTION_STATUS,
+  huaweiSubscriptionKey,
+  verifyHuaweiSubscriptionStatusJws,
+  type HuaweiSubscriptionState,
+} from './subscription.js';
 export {
   HUAWEI_CBG_ROOT_CA_G2_PEM,
   HUAWEI_CBG_ROOT_CA_G2_SHA256,
@@ -64,5 +101,14 @@ export {
   parseTrustedRootsPem,
   trustSetFromPem,
   type TrustSet,
+  type TrustedRoot,
 } from './roots.js';
-export { huaweiAccountSecretsSchema, huaweiAccountSettingsSchema, readHuaweiAccount } from './settings.js';
+export {
+  huaweiAccountSecretsSchema,
+  huaweiAccountSettingsSchema,
+  readHuaweiAccount,
+  type HuaweiAccount,
+  type HuaweiAccountSecrets,
+  type HuaweiAccountSettings,
+  type HuaweiServerCredentials,
+} from './settings.js';
