@@ -185,6 +185,12 @@ async function main(): Promise<void> {
     CREATE_DEMO_APP: 'false',
     GRAPHIQL: 'false',
     RATE_LIMIT_PER_MINUTE: '1000000',
+    PLAYER_RATE_LIMIT_PER_MINUTE: '1000000',
+    CLIENT_ADDRESS_RATE_LIMIT_PER_MINUTE: '1000000',
+    LIVE_CONNECTIONS_PER_KEY: '1000000',
+    LIVE_CONNECTIONS_PER_ADDRESS: '1000000',
+    LIVE_SUBSCRIPTIONS_PER_KEY: '1000000',
+    LIVE_SUBSCRIPTIONS_PER_ADDRESS: '1000000',
     ...(serverDatabaseUrl ? { DATABASE_URL: serverDatabaseUrl } : {}),
     ...(redisUrl && serverDatabaseUrl ? { REDIS_URL: redisUrl } : {}),
   };

@@ -2,6 +2,7 @@
 // `fetch` without a socket: the container (container.ts) plus GraphQL and the HTTP routes.
 // main.ts adds the listener, graphql-ws, the demo app and signals.
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { createYoga, type YogaServerInstance, maskError as defaultMaskError } from 'graphql-yoga';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { armor } from './armor.js';
@@ -11,7 +12,8 @@ import type { Database } from './platform/db.js';
 import { isDatabaseUnavailable } from './platform/db-outage.js';
 import type { Logger } from './platform/logger.js';
 import type { PubSubHandle } from './platform/pubsub.js';
-import { AuthenticationError, type Caller } from './auth.js';
+import type { Caller } from './auth.js';
+import { clientAddress, Guard } from './guard.js';
 import type { TaskWorker } from './fulfilment/tasks.js';
 import type { Services } from './services/index.js';
 import { pothosPrisma, type Context } from './context.js';
@@ -20,7 +22,6 @@ import { KeyRateLimiter } from './rate-limit.js';
 import { AppError, ServiceUnavailableError } from './platform/errors.js';
 import { health, ready } from './http/health.js';
 import { graphqlErrorResponse } from './http/json.js';
-import { checkGraphqlBody } from './http/graphql-body.js';
 import { routeWebhook } from './http/webhooks.js';
 import { dashboard } from './http/dashboard.js';
 import { createContainer, type ContainerOptions } from './container.js';
@@ -30,14 +31,29 @@ export interface CreateAppOptions extends ContainerOptions {
   startWorker?: boolean;
 }
 
+/** What the HTTP server passes with each request (createServerAdapter's server context). */
+export interface RequestContext {
+  req?: IncomingMessage;
+  /** The client's address, when the caller knows it better than the socket (tests). */
+  clientAddress?: string;
+}
+
 export interface ZeroDropApp {
-  fetch: (request: Request) => Promise<Response>;
+  /**
+   * `context`: a RequestContext, such as the server context createServerAdapter passes
+   * (`{ req, res }` under node:http), so `createServerAdapter(app.fetch)` works as is.
+   */
+  fetch: (request: Request, context?: unknown) => Promise<Response>;
   yoga: YogaServerInstance<Record<string, unknown>, Context>;
   db: Database;
   services: Services;
   worker: TaskWorker;
   pubsub: PubSubHandle;
   logger: Logger;
+  /** Authentication, budgets and live-session caps shared by every transport. */
+  guard: Guard;
+  /** The client address of a request or socket (X-Forwarded-For per TRUST_PROXY_HOPS). */
+  clientAddressOf(req: IncomingMessage | undefined, headers: Headers | IncomingMessage['headers']): string;
   close(): Promise<void>;
 }
 
@@ -62,12 +78,28 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
   const rateRedis = env.REDIS_URL ? new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : null;
   rateRedis?.on('error', container.onRedisError);
   const rateLimiter = new KeyRateLimiter(rateRedis);
+  const guard = new Guard({ env, auth, limiter: rateLimiter, logger });
+  // Revocations from any instance (through Redis when set; services/apps.ts publishes them)
+  // drop cached lookups here and end the key's sockets and streams.
+  const revocations = pubsub.pubsub.subscribe('apiKeys:revoked')[Symbol.asyncIterator]();
+  void (async () => {
+    try {
+      for (;;) {
+        const next = await revocations.next();
+        if (next.done) return;
+        auth.keyRevoked(next.value.keyId, next.value.hash);
+      }
+    } catch (err) {
+      logger.warn({ err }, 'API key revocation broadcast ended; open sessions are re-checked by the sweep');
+    }
+  })();
 
-  const contextFor = (caller: Caller, requestId: string = randomUUID()): Context => {
+  const contextFor = (caller: Caller, requestId: string = randomUUID(), address = 'unknown'): Context => {
     let requestLogger: Logger | undefined;
     return {
       requestId,
       caller,
+      clientAddress: address,
       services,
       // A pino child costs more than a small request; most requests never log.
       get logger() {
@@ -92,7 +124,8 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
       warn: (...args) => logger.warn(args.map(String).join(' ')),
       error: (...args) => logger.error({ err: args[0] }, 'graphql error'),
     },
-    context: ({ caller, requestId }) => contextFor(caller as Caller, requestId as string),
+    context: ({ caller, requestId, clientAddress: address }) =>
+      contextFor((caller as Caller | undefined) ?? { kind: 'anonymous' }, requestId as string, address as string | undefined),
     maskedErrors: {
       // Never attach the original error (message, stack) to a response, whatever
       // NODE_ENV says; unexpected errors are logged with their stack instead.
@@ -111,9 +144,16 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
     },
     // Requests a browser sends cross-site without a preflight (GET, form and text/plain
     // POSTs) need the x-graphql-yoga-csrf header; JSON POSTs pass, being preflighted.
-    plugins: [...armor(), useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] })],
+    plugins: [
+      // First: nothing is parsed for a caller who is refused.
+      guard.yogaPlugin((err) => unexpectedResponse(err)),
+      ...armor(),
+      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
+      guard.envelopPlugin(),
+    ],
   });
 
+  guard.startSweep();
   const startWorker = options.startWorker ?? env.WORKER_ENABLED;
   if (startWorker) {
     worker.start();
@@ -127,35 +167,27 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
     }
   }
 
-  const handleGraphql = async (request: Request, requestId: string): Promise<Response> => {
-    let caller: Caller;
-    try {
-      caller = await auth.authenticate(request.headers);
-    } catch (err) {
-      if (err instanceof AuthenticationError) return graphqlErrorResponse(401, err.code, err.message);
-      if (isDatabaseUnavailable(err)) return graphqlErrorResponse(503, 'SERVICE_UNAVAILABLE', new ServiceUnavailableError().message);
-      throw err;
-    }
-    if (caller.kind === 'server' || caller.kind === 'client') {
-      const wait = await rateLimiter.consume(caller.keyId, caller.rateLimitPerMinute);
-      if (wait !== null) {
-        return graphqlErrorResponse(429, 'RATE_LIMITED', `Rate limit of ${caller.rateLimitPerMinute} requests/minute exceeded for this API key; retry in ${wait}s`, {
-          'retry-after': String(wait),
-        });
-      }
-    }
-    const checked = await checkGraphqlBody(request, yoga.fetchAPI.Request);
-    if (checked instanceof Response) return checked;
-    return yoga.fetch(checked, { caller, requestId });
-  };
+  /** The answer to an error that is not a refusal: 503 for a database down, else 500. */
+  function unexpectedResponse(err: unknown): Response {
+    if (isDatabaseUnavailable(err)) return graphqlErrorResponse(503, 'SERVICE_UNAVAILABLE', new ServiceUnavailableError().message, { 'retry-after': '1' });
+    logger.error({ err }, 'request failed');
+    return graphqlErrorResponse(500, 'INTERNAL', 'Internal error');
+  }
 
-  const fetch = async (request: Request): Promise<Response> => {
+  const clientAddressOf = (req: IncomingMessage | undefined, headers: Headers | IncomingMessage['headers']) =>
+    clientAddress(req, headers, env.TRUST_PROXY_HOPS);
+
+  const fetch = async (request: Request, serverContext?: unknown): Promise<Response> => {
+    const context = (serverContext ?? {}) as RequestContext;
     const started = performance.now();
     const requestId = request.headers.get('x-request-id')?.slice(0, 100) || randomUUID();
     const path = new URL(request.url).pathname;
     let response: Response;
     try {
-      if (path === '/graphql') response = await handleGraphql(request, requestId);
+      if (path === '/graphql') {
+        const address = context.clientAddress ?? clientAddressOf(context.req, request.headers);
+        response = await yoga.fetch(request, { requestId, clientAddress: address });
+      }
       else if (path === '/health') response = health();
       else if (path === '/ready') response = await ready(db, pubsub, Boolean(env.REDIS_URL), logger);
       else if (path.startsWith('/webhooks/')) response = await routeWebhook(catalog, request, path, { services, logger, requestId });
@@ -187,7 +219,11 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
     worker,
     pubsub,
     logger,
+    guard,
+    clientAddressOf,
     close: async () => {
+      guard.stopSweep();
+      await revocations.return?.();
       await container.close();
       rateRedis?.disconnect();
     },

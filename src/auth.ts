@@ -10,9 +10,30 @@ export type Caller =
   | { kind: 'anonymous' }
   | { kind: 'admin' }
   | { kind: 'server'; appId: string; keyId: string; rateLimitPerMinute: number }
-  | { kind: 'client'; appId: string; keyId: string; rateLimitPerMinute: number; playerId: string | null };
+  | {
+      kind: 'client';
+      appId: string;
+      keyId: string;
+      rateLimitPerMinute: number;
+      playerId: string | null;
+      /** When the player token stops being valid (ms since epoch); null without one or when it names no expiry. */
+      playerTokenExpiresAt: number | null;
+    };
+
+/** What a caller must send; every 401 names it. */
+export const CREDENTIALS_HINT = 'send Authorization: Bearer zd_sk_… (server key) or zd_pk_… plus X-Player-Token (client key for one player)';
+
+/** The WWW-Authenticate header of a 401 (RFC 6750): the scheme, and what was wrong. */
+export function wwwAuthenticate(description?: string): string {
+  const quoted = (text: string) => text.replace(/[\\"]/g, '').replace(/[^\x20-\x7e]/g, '');
+  return description
+    ? `Bearer realm="zerodrop", error="invalid_token", error_description="${quoted(description)}"`
+    : 'Bearer realm="zerodrop"';
+}
 
 export const SERVER_KEY_PREFIX = 'zd_sk_';
+/** The pub/sub topic (and Redis channel) announcing a revoked key to every instance: src/pubsub.ts. */
+export const API_KEY_REVOKED_CHANNEL = 'apiKeys:revoked';
 export const CLIENT_KEY_PREFIX = 'zd_pk_';
 export const PLAYER_TOKEN_ISSUER = 'zerodrop';
 export const playerTokenAudience = (appId: string) => `zerodrop:app:${appId}`;
@@ -21,8 +42,11 @@ export const MAX_PLAYER_ID_LENGTH = 200;
 
 /** A request that cannot be authenticated: answered 401 before GraphQL runs. */
 export class AuthenticationError extends AppError {
-  constructor(message: string) {
-    super('UNAUTHENTICATED', message);
+  /** What was wrong, without the hint (for WWW-Authenticate). */
+  readonly reason: string;
+  constructor(reason: string) {
+    super('UNAUTHENTICATED', `${reason}: ${CREDENTIALS_HINT}`);
+    this.reason = reason;
   }
 }
 
@@ -36,16 +60,29 @@ interface CachedKey {
   until: number;
 }
 
+/** A verified player token: the player it names and when it expires. */
+export interface PlayerClaims {
+  playerId: string;
+  /** ms since epoch; null when the verifier does not say (a store's own token). */
+  expiresAt: number | null;
+}
+
 /**
  * The player a verified token names. An empty or oversized subject is refused: an empty
  * player id would read as "no player" to code that tests it for truthiness.
  */
-function playerIdOf(payload: JWTPayload): string {
+function playerIdOf(payload: JWTPayload): PlayerClaims {
   const sub = payload.sub;
   if (typeof sub !== 'string' || sub.trim() === '' || sub.length > MAX_PLAYER_ID_LENGTH) {
     throw new AuthenticationError(`Invalid player token: sub must name the player (1..${MAX_PLAYER_ID_LENGTH} characters)`);
   }
-  return sub;
+  return { playerId: sub, expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : null };
+}
+
+/** Bounds a cache map: cleared whole when it grows past `max` (simple, and enough against floods). */
+function bounded<T extends { size: number; clear(): void }>(cache: T, max: number): T {
+  if (cache.size >= max) cache.clear();
+  return cache;
 }
 
 /** Extra player-token verifiers a store may contribute (Huya's SDK JWT). */
@@ -56,6 +93,13 @@ export class Authenticator {
   readonly #box: SecretBox;
   readonly #adminToken: string | undefined;
   readonly #keyCache = new Map<string, CachedKey>();
+  /** Hashes of keys that do not exist or are revoked, until when that answer is reused. */
+  readonly #unknownKeys = new Map<string, number>();
+  /** Key ids known active, until when. */
+  readonly #activeKeys = new Map<string, number>();
+  readonly #revocationListeners: ((keyId: string) => void)[] = [];
+  /** Key ids known revoked (revocation is final). */
+  readonly #revokedKeys = new Set<string>();
   readonly #jwks = new Map<string, JWTVerifyGetKey>();
   readonly #extraVerifiers: readonly PlayerTokenVerifier[];
   /** How long a key lookup is trusted; revocation reaches other instances within this. */
@@ -88,6 +132,44 @@ export class Authenticator {
     this.#keyCache.delete(hash);
   }
 
+  /** Calls `listener` with each revoked key's id (the guard ends the key's live sessions). */
+  onKeyRevoked(listener: (keyId: string) => void): void {
+    this.#revocationListeners.push(listener);
+  }
+
+  /**
+   * A key was revoked (here or, through the broadcast, on another instance): drop what is
+   * cached about it and tell the listeners.
+   */
+  keyRevoked(keyId: string, hash: string): void {
+    for (const listener of this.#revocationListeners) listener(keyId);
+    this.#keyCache.delete(hash);
+    this.#activeKeys.delete(keyId);
+    bounded(this.#revokedKeys, 100_000).add(keyId);
+    bounded(this.#unknownKeys, 100_000).set(hash, Date.now() + Math.max(this.keyCacheMs, 60_000));
+  }
+
+  /**
+   * Whether the caller's credentials still hold: its key is not revoked and its player
+   * token has not expired. Run before every operation, so a long-lived socket or stream
+   * cannot outlive them. Reads the database at most once per key per keyCacheMs.
+   */
+  async recheck(caller: Caller): Promise<void> {
+    if (caller.kind !== 'server' && caller.kind !== 'client') return;
+    if (caller.kind === 'client' && caller.playerTokenExpiresAt !== null && caller.playerTokenExpiresAt <= Date.now()) {
+      throw new AuthenticationError('Player token expired');
+    }
+    if (this.#revokedKeys.has(caller.keyId)) throw new AuthenticationError('API key revoked');
+    const until = this.#activeKeys.get(caller.keyId);
+    if (until !== undefined && until > Date.now()) return;
+    const row = await this.#prisma.apiKey.findUnique({ where: { id: caller.keyId }, select: { revokedAt: true } });
+    if (!row || row.revokedAt) {
+      bounded(this.#revokedKeys, 100_000).add(caller.keyId);
+      throw new AuthenticationError('API key revoked');
+    }
+    bounded(this.#activeKeys, 10_000).set(caller.keyId, Date.now() + this.keyCacheMs);
+  }
+
   async authenticate(headers: Headers): Promise<Caller> {
     const authorization = headers.get('authorization');
     if (!authorization) return { kind: 'anonymous' };
@@ -101,25 +183,34 @@ export class Authenticator {
     const caller = await this.#lookupKey(token);
     if (caller.kind === 'client') {
       const playerToken = headers.get('x-player-token');
-      return { ...caller, playerId: playerToken ? await this.verifyPlayerToken(caller.appId, playerToken) : null };
+      if (!playerToken) return caller;
+      const claims = await this.verifyPlayerClaims(caller.appId, playerToken);
+      return { ...caller, playerId: claims.playerId, playerTokenExpiresAt: claims.expiresAt };
     }
     return caller;
   }
 
   async #lookupKey(key: string): Promise<CachedKey['caller']> {
     const hash = sha256Hex(key);
+    const now = Date.now();
     const cached = this.#keyCache.get(hash);
-    if (cached && cached.until > Date.now()) return cached.caller;
+    if (cached && cached.until > now) return cached.caller;
+    // Negative cache: a flood of made-up keys costs no database reads.
+    if ((this.#unknownKeys.get(hash) ?? 0) > now) throw new AuthenticationError('Invalid or revoked API key');
     const row = await this.#prisma.apiKey.findUnique({
       where: { hash },
       select: { id: true, appId: true, role: true, revokedAt: true, app: { select: { rateLimitPerMinute: true } } },
     });
-    if (!row || row.revokedAt) throw new AuthenticationError('Invalid or revoked API key');
+    if (!row || row.revokedAt) {
+      bounded(this.#unknownKeys, 100_000).set(hash, now + Math.max(this.keyCacheMs, 1_000));
+      if (row) bounded(this.#revokedKeys, 100_000).add(row.id);
+      throw new AuthenticationError('Invalid or revoked API key');
+    }
     const base = { appId: row.appId, keyId: row.id, rateLimitPerMinute: row.app.rateLimitPerMinute };
     const caller: CachedKey['caller'] =
-      row.role === 'SERVER' ? { kind: 'server', ...base } : { kind: 'client', ...base, playerId: null };
-    if (this.#keyCache.size > 10_000) this.#keyCache.clear();
-    this.#keyCache.set(hash, { caller, until: Date.now() + this.keyCacheMs });
+      row.role === 'SERVER' ? { kind: 'server', ...base } : { kind: 'client', ...base, playerId: null, playerTokenExpiresAt: null };
+    bounded(this.#keyCache, 10_000).set(hash, { caller, until: now + this.keyCacheMs });
+    bounded(this.#activeKeys, 10_000).set(row.id, now + this.keyCacheMs);
     void this.#prisma.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: new Date() } }).catch(() => {});
     return caller;
   }
@@ -146,6 +237,11 @@ export class Authenticator {
    * (Huya SDK). Algorithms are pinned; expiry and audience are required.
    */
   async verifyPlayerToken(appId: string, token: string): Promise<string> {
+    return (await this.verifyPlayerClaims(appId, token)).playerId;
+  }
+
+  /** verifyPlayerToken, with the token's expiry. */
+  async verifyPlayerClaims(appId: string, token: string): Promise<PlayerClaims> {
     let claims: ReturnType<typeof decodeJwt>;
     try {
       claims = decodeJwt(token);

@@ -8,6 +8,7 @@ import { createMigration, migrationStatus } from './platform/migrate.js';
 import { createContainer } from './container.js';
 import { builtInStores } from './providers/index.js';
 import { AppError } from './platform/errors.js';
+import { API_KEY_REVOKED_CHANNEL } from './auth.js';
 
 const usage = `Usage: zerodrop <command> [options]
 
@@ -146,12 +147,35 @@ export async function runCli(
       }
       case 'keys:revoke': {
         const key = await apps.revokeApiKey(parsed.appId, parsed.keyId);
+        if (env.REDIS_URL && !(await broadcastRevocation(env.REDIS_URL, key))) {
+          output.err('warning: could not reach Redis; running servers notice the revocation within API_KEY_CACHE_MS instead');
+        }
         output.out(JSON.stringify({ keyId: key.id, revokedAt: key.revokedAt }, null, 2));
         return 0;
       }
     }
   } finally {
     await container.close();
+  }
+}
+
+/**
+ * Tells running servers a key was revoked, as a server's own revokeApiKey does: they drop
+ * cached lookups and end the key's sockets and streams. Loaded only here, so other
+ * commands start without the Redis client.
+ */
+async function broadcastRevocation(redisUrl: string, key: { id: string; hash: string }): Promise<boolean> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    await redis.publish(API_KEY_REVOKED_CHANNEL, JSON.stringify({ keyId: key.id, hash: key.hash }));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
   }
 }
 

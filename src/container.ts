@@ -91,6 +91,7 @@ export async function createContainer(options: ContainerOptions): Promise<Contai
     prisma: db.prisma,
     box,
     adminToken: env.ZERODROP_ADMIN_TOKEN,
+    keyCacheMs: env.API_KEY_CACHE_MS,
     outbound,
     playerTokenMaxTtlSeconds: env.PLAYER_TOKEN_MAX_TTL_SECONDS,
     playerTokenVerifiers: catalog.modules.flatMap((store) => store.hooks?.playerTokenVerifier?.({ prisma: db.prisma, storeAccounts }) ?? []),

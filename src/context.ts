@@ -15,6 +15,8 @@ export const pothosPrisma = Symbol('pothosPrisma');
 export interface Context {
   requestId: string;
   caller: Caller;
+  /** Where the request or socket came from (per-address limits); "unknown" in-process. */
+  clientAddress: string;
   services: Services;
   logger: Logger;
   [pothosPrisma]: PrismaClient;

@@ -1,5 +1,5 @@
 // Entry point: parse env → createApp with the built-in stores → listen; demo app on first start; graceful shutdown.
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import { createServerAdapter } from '@whatwg-node/server';
 import { EnvError, loadEnv } from './platform/env.js';
 import { createApp } from './app.js';
@@ -20,7 +20,8 @@ async function main(): Promise<void> {
   }
   const app = await createApp({ env, stores: builtInStores });
   const { logger } = app;
-  const server = createServer(createServerAdapter(app.fetch));
+  // The Node request goes along for the client's address (per-address limits).
+  const server = createServer(createServerAdapter<{ req: IncomingMessage }>((request, ctx) => app.fetch(request, { req: ctx.req })));
   server.keepAliveTimeout = 65_000;
   // Subscriptions over WebSocket (graphql-ws) on /graphql; SSE needs nothing beyond Yoga.
   const graphqlWs = attachGraphqlWs(server, app);

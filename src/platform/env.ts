@@ -80,6 +80,26 @@ const envSchema = z.object({
   WEBHOOK_ENDPOINTS_PER_APP: int(1, 1000).default(20),
   /** Default per-key request budget per minute (an app may set its own). */
   RATE_LIMIT_PER_MINUTE: int(1).default(600),
+  /** Requests per minute per player (client key + player token), within the key's own budget. */
+  PLAYER_RATE_LIMIT_PER_MINUTE: int(1).default(120),
+  /** Requests per minute per client address for client-key calls without a player token. */
+  CLIENT_ADDRESS_RATE_LIMIT_PER_MINUTE: int(1).default(60),
+  /** Failed authentications per minute per client address before it is answered 429. */
+  AUTH_FAILURES_PER_MINUTE: int(1).default(20),
+  /** How long an API key lookup (found or not) is reused; revocation is broadcast at once regardless. */
+  API_KEY_CACHE_MS: int(0, 600_000).default(5_000),
+  /** Open graphql-ws connections per server key (per player for client keys), per instance. */
+  LIVE_CONNECTIONS_PER_KEY: int(1).default(200),
+  /** Open graphql-ws connections per client address, per instance. */
+  LIVE_CONNECTIONS_PER_ADDRESS: int(1).default(100),
+  /** Running subscriptions (graphql-ws and SSE) per server key (per player for client keys), per instance. */
+  LIVE_SUBSCRIPTIONS_PER_KEY: int(1).default(500),
+  /** Running subscriptions (graphql-ws and SSE) per client address, per instance. */
+  LIVE_SUBSCRIPTIONS_PER_ADDRESS: int(1).default(200),
+  /** A graphql-ws socket that sends no connection_init within this is closed (4408). */
+  WS_CONNECTION_INIT_TIMEOUT_MS: int(100, 60_000).default(3_000),
+  /** Proxies in front of the server that append to X-Forwarded-For (0: use the socket's address). */
+  TRUST_PROXY_HOPS: int(0, 10).default(0),
   WORKER_ENABLED: bool.default(true),
   WORKER_POLL_MS: int(10, 60_000).default(1000),
   WORKER_CONCURRENCY: int(1, 64).default(4),

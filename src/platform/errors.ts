@@ -47,8 +47,8 @@ export class ConflictError extends AppError {
 
 export class RateLimitedError extends AppError {
   readonly retryAfterSeconds: number;
-  constructor(retryAfterSeconds: number) {
-    super('RATE_LIMITED', `Rate limit exceeded for this API key; retry in ${retryAfterSeconds}s`, {
+  constructor(retryAfterSeconds: number, message = `Rate limit exceeded for this API key; retry in ${retryAfterSeconds}s`) {
+    super('RATE_LIMITED', message, {
       retryable: true,
     });
     this.retryAfterSeconds = retryAfterSeconds;

@@ -15,7 +15,18 @@ export interface OrderEventMessage {
 export type PubSubTopics = {
   /** Committed order events of one app. */
   'orderEvents:app': [appId: string, payload: OrderEventMessage];
+  /**
+   * An API key was revoked: every instance drops its cached lookups and ends the key's
+   * sockets and streams. The CLI publishes to this Redis channel directly (API_KEY_REVOKED_CHANNEL).
+   */
+  'apiKeys:revoked': [payload: ApiKeyRevokedMessage];
 };
+
+export interface ApiKeyRevokedMessage {
+  keyId: string;
+  /** SHA-256 of the key, the key caches' index. */
+  hash: string;
+}
 
 export type PubSub = ReturnType<typeof createPubSub<PubSubTopics>>;
 

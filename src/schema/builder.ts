@@ -10,6 +10,16 @@ import { GraphQLError } from 'graphql';
 import type PrismaTypes from '../generated/pothos-types.js';
 import { getDatamodel } from '../generated/pothos-types.js';
 import { pothosPrisma, type Context } from '../context.js';
+import { CREDENTIALS_HINT, type Caller } from '../auth.js';
+
+/** What a refused caller lacks, as the end of the refusal's message. */
+function missingCredentials(caller: Caller): string {
+  if (caller.kind === 'anonymous') return `: no credentials; ${CREDENTIALS_HINT}`;
+  if (caller.kind === 'client' && caller.playerId === null) {
+    return ': a client key without X-Player-Token acts for no player; send X-Player-Token with it, or use a server key (zd_sk_…)';
+  }
+  return '';
+}
 
 export interface UserSchemaTypes {
   Context: Context;
@@ -46,8 +56,9 @@ export const createBuilder = (): Builder =>
         player: ctx.caller.kind === 'client' && ctx.caller.playerId !== null,
       }),
       // GraphQLError passes Yoga's masking with a clear message; other errors stay masked.
-      unauthorizedError: (_parent, _ctx, info) =>
-        new GraphQLError(`Not authorized to access ${info.parentType.name}.${info.fieldName}`, {
+      // The message names what is missing: a newcomer's first call is usually without credentials.
+      unauthorizedError: (_parent, ctx, info) =>
+        new GraphQLError(`Not authorized to access ${info.parentType.name}.${info.fieldName}${missingCredentials(ctx.caller)}`, {
           extensions: { code: 'FORBIDDEN' },
         }),
       // Check authorization when a subscription starts, not only per event.

@@ -1,7 +1,7 @@
 // Order events: the live feed (orderEvents), the per-player entitlement feed
 // (entitlementChanged) and the cursor to start either from. Both subscriptions replay
 // what committed after `after`, then continue live; see services/order-events.ts.
-import { resolvePlayerId, scopedAppId } from '../context.js';
+import { callerPlayerId, resolvePlayerId, scopedAppId } from '../context.js';
 import { OrderEventType } from '../fulfilment/events.js';
 import type { FeedEvent } from '../services/order-events.js';
 import type { Builder } from './builder.js';
@@ -123,10 +123,12 @@ export function registerOrderEvents(builder: Builder) {
   builder.queryField('latestOrderEventId', (t) =>
     t.id({
       description:
-        'The id of the newest committed event ("0" when there is none). Read it with your initial data, then subscribe with ' +
-        'it as `after`: nothing that commits in between is missed.',
+        'The id of the newest committed event ("0" when there is none); for a player (client key with a player token), ' +
+        "that player's own newest event. Read it with your initial data, then subscribe with it as `after`: nothing that " +
+        'commits in between is missed.',
       authScopes: { serverKey: true, player: true },
-      resolve: (_root, _args, ctx) => ctx.services.orderEvents.latestEventId(scopedAppId(ctx)),
+      // A player sees only its own position: the app-wide one would tell it how much everyone else buys.
+      resolve: (_root, _args, ctx) => ctx.services.orderEvents.latestEventId(scopedAppId(ctx), callerPlayerId(ctx)),
     }),
   );
 

@@ -22,6 +22,8 @@ export class AppsService {
     private readonly box: SecretBox,
     private readonly auth: Authenticator,
     private readonly outbound: OutboundGuard,
+    /** Broadcasts a revocation to every instance; without it (CLI) only this process's cache is dropped. */
+    private readonly announceRevocation?: (key: { id: string; hash: string }) => void,
   ) {}
 
   /** Creates an app with one server key and one client key; the keys are shown only here. */
@@ -71,7 +73,8 @@ export class AppsService {
     const revoked = key.revokedAt
       ? key
       : await this.prisma.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
-    this.auth.forgetKey(key.hash);
+    this.auth.keyRevoked(key.id, key.hash);
+    this.announceRevocation?.({ id: key.id, hash: key.hash });
     return revoked;
   }
 

@@ -37,7 +37,8 @@ export function createServices(deps: ServiceDeps) {
     env,
     auth,
     fulfilment,
-    apps: new AppsService(prisma, box, auth, outbound),
+    // Revocations go to every instance (through Redis when set): each ends the key's sockets and streams.
+    apps: new AppsService(prisma, box, auth, outbound, (key) => deps.pubsub.publish('apiKeys:revoked', { keyId: key.id, hash: key.hash })),
     storeAccounts,
     products: new ProductsService(prisma, fulfilment, deps.catalog),
     read: new ReadModel(prisma),

@@ -131,11 +131,14 @@ export class OrderEventFeeds {
     return positionOf(event as OrderEvent);
   }
 
-  /** The id of the app's newest settled event, or "0": subscribe with it as `after` to miss nothing from here. */
-  async latestEventId(appId: string): Promise<string> {
+  /**
+   * The id of the app's newest settled event (of `playerId`'s events when given), or "0":
+   * subscribe with it as `after` to miss nothing from here.
+   */
+  async latestEventId(appId: string, playerId: string | null = null): Promise<string> {
     const below = await settledBelow(this.#prisma);
     const last = await this.#prisma.orderEvent.findFirst({
-      where: { appId, txid: { lt: below } },
+      where: { appId, txid: { lt: below }, ...(playerId !== null ? { playerId } : {}) },
       orderBy: [{ txid: 'desc' }, { id: 'desc' }],
       select: { id: true },
     });

@@ -157,6 +157,12 @@ async function main(): Promise<number> {
       // still longer than one store call's timeout.
       WORKER_LEASE_MS: '15000',
       RATE_LIMIT_PER_MINUTE: '1000000',
+      PLAYER_RATE_LIMIT_PER_MINUTE: '1000000',
+      CLIENT_ADDRESS_RATE_LIMIT_PER_MINUTE: '1000000',
+      LIVE_CONNECTIONS_PER_KEY: '1000000',
+      LIVE_CONNECTIONS_PER_ADDRESS: '1000000',
+      LIVE_SUBSCRIPTIONS_PER_KEY: '1000000',
+      LIVE_SUBSCRIPTIONS_PER_ADDRESS: '1000000',
       STORE_HTTP_TIMEOUT_MS: '3000',
       SHUTDOWN_GRACE_MS: '5000',
       ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),

@@ -48,6 +48,10 @@ export async function createTestApp(overrides: Record<string, string> = {}, opti
     ZERODROP_ADMIN_TOKEN: ADMIN_TOKEN,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     RATE_LIMIT_PER_MINUTE: '100000',
+    // Suites share one in-process address; the security tests set these low themselves.
+    PLAYER_RATE_LIMIT_PER_MINUTE: '100000',
+    CLIENT_ADDRESS_RATE_LIMIT_PER_MINUTE: '100000',
+    AUTH_FAILURES_PER_MINUTE: '100000',
     // The fake stores and webhook receivers listen on 127.0.0.1 (test/security turns these off).
     OUTBOUND_ALLOW_PRIVATE: 'true',
     ALLOW_PRODUCTION_API_BASE_URL: 'true',

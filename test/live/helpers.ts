@@ -1,6 +1,6 @@
 // Live-delivery test helpers: orders through the fulfilment core's public API, and
 // subscription clients over SSE (as Yoga serves it) and graphql-ws.
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { createServerAdapter } from '@whatwg-node/server';
@@ -186,7 +186,8 @@ export async function sseSubscribe<R, V extends Record<string, unknown>>(
 
 /** An HTTP server with graphql-ws for an app, as main.ts runs it. */
 export async function listen(app: ZeroDropApp): Promise<{ server: Server; url: string; wsUrl: string; close(): Promise<void> }> {
-  const server = createServer(createServerAdapter(app.fetch));
+  // The Node request goes along for the client's address (per-address limits).
+  const server = createServer(createServerAdapter<{ req: IncomingMessage }>((request, ctx) => app.fetch(request, { req: ctx.req })));
   const ws = attachGraphqlWs(server, app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -97,7 +97,11 @@ async function subscribe(after, signal, onEvent) {
     body: JSON.stringify({ query: EVENTS, variables: { after } }),
     signal,
   });
-  if (!response.ok || !response.body) throw new ApiError(`subscription refused: HTTP ${response.status}`);
+  if (!response.ok || !response.body) {
+    // The API's own words (a 401 names the credential to send), as for any other call.
+    const body = await response.json().catch(() => ({}));
+    throw new ApiError(body.errors?.[0]?.message ?? `subscription refused: HTTP ${response.status}`);
+  }
   setStatus('live');
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
