@@ -6,8 +6,10 @@ import type { Services } from './services/index.js';
 import type { Metrics } from './metrics.js';
 
 /**
- * Only builder.ts reads this key (plugin-prisma needs a client to batch relation
- * queries); resolvers go through `services`, which own tenancy and validation.
+ * Only app.ts (which sets it) and builder.ts (plugin-prisma batches relation queries with
+ * it) use this key; resolvers go through `services`. Tenancy: every root field and node
+ * look-up filters by the caller's app (scopedAppId), in the service or in the type's
+ * findUnique; relation fields only follow rows already filtered that way.
  */
 export const pothosPrisma = Symbol('pothosPrisma');
 
@@ -38,25 +40,39 @@ export function callerPlayerId(ctx: Context): string | null {
   return ctx.caller.kind === 'client' ? ctx.caller.playerId : null;
 }
 
+/** Rows a client caller may see: its own player's; everything in the app for others. */
+export function ownPlayerFilter(ctx: Context): { playerId?: string } {
+  const player = callerPlayerId(ctx);
+  return player === null ? {} : { playerId: player };
+}
+
 /**
- * The player a purchase is for. Client callers act for the player in their token (an
- * input playerId must match it); server keys must name the player.
+ * The player an operation acts for (the one acting-player rule). Client callers act for
+ * the player in their token (an input naming another is refused); server keys must name
+ * one. `field` and `noun` word the errors for inputs such as Huya's profileId (a streamer).
  */
-export function resolvePlayerId(ctx: Context, inputPlayerId: string | null | undefined): string {
+export function actingPlayer(
+  ctx: Context,
+  input: string | null | undefined,
+  { field = 'playerId', noun = 'player', description = '' }: { field?: string; noun?: string; description?: string } = {},
+): string {
   const own = callerPlayerId(ctx);
   if (own !== null) {
-    if (inputPlayerId && inputPlayerId !== own) {
-      throw new ValidationError('playerId comes from the player token; it may not name another player', [
-        { path: 'playerId', message: 'must match the player token or be omitted' },
+    if (input && input !== own) {
+      throw new ValidationError(`${field} comes from the player token; it may not name another ${noun}`, [
+        { path: field, message: 'must match the player token or be omitted' },
       ]);
     }
     return own;
   }
-  const playerId = inputPlayerId?.trim();
+  const playerId = input?.trim();
   if (!playerId || playerId.length > 200) {
-    throw new ValidationError('playerId (1..200 characters) is required with a server key', [
-      { path: 'playerId', message: 'required with a server key' },
+    throw new ValidationError(`${field} (${description}1..200 characters) is required with a server key`, [
+      { path: field, message: 'required with a server key' },
     ]);
   }
   return playerId;
 }
+
+/** The player a purchase is for (see actingPlayer). */
+export const resolvePlayerId = (ctx: Context, inputPlayerId: string | null | undefined): string => actingPlayer(ctx, inputPlayerId);

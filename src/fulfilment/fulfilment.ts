@@ -29,8 +29,6 @@ export interface RecordPurchaseInput {
   account: PurchaseAccount;
   playerId: string;
   purchase: VerifiedPurchase;
-  /** Time-limited goods (Huya prepaid): extend access by this long per order. */
-  accessDurationMs?: number | null;
 }
 
 /**
@@ -80,9 +78,9 @@ export class Fulfilment {
   }
 
   /** Whether `product` delivers an order with this payload, and for how long. */
-  #pricing(product: Product | null, verifiedPayload: unknown, given: number | null): { deliverable: boolean; accessDurationMs: number | null } {
+  #pricing(product: Product | null, verifiedPayload: unknown): { deliverable: boolean; accessDurationMs: number | null } {
     const resolver = product ? this.#accessDurations.get(product.store) : undefined;
-    if (!product || given !== null || !resolver) return { deliverable: product !== null, accessDurationMs: given };
+    if (!product || !resolver) return { deliverable: product !== null, accessDurationMs: null };
     const priced = resolver(product, verifiedPayload);
     return priced === null ? { deliverable: false, accessDurationMs: null } : { deliverable: true, accessDurationMs: priced.accessDurationMs };
   }
@@ -151,7 +149,7 @@ export class Fulfilment {
     const product: Product | null = productColumns.id === null ? null : productColumns;
     const notice = input.purchase.revocation || !revocationNotice ? null : { at: new Date(revocationNotice.at), reason: revocationNotice.reason };
     const purchase = notice ? { ...input.purchase, revocation: notice } : input.purchase;
-    const pricing = this.#pricing(product, purchase.payload, input.accessDurationMs ?? null);
+    const pricing = this.#pricing(product, purchase.payload);
     const status = purchase.revocation ? 'REVOKED' : pricing.deliverable ? 'DELIVERED' : 'AWAITING_PRODUCT';
     const now = new Date();
     const finishedAt = status === 'DELIVERED' && purchase.finishMode === 'NONE' ? now : null;
@@ -517,7 +515,7 @@ export class Fulfilment {
       const done = await this.transaction(async (tx, events) => {
         const pending = await tx.order.findUnique({ where: { id } });
         if (pending?.status !== 'AWAITING_PRODUCT') return false;
-        const pricing = this.#pricing(product, pending.verifiedPayload, null);
+        const pricing = this.#pricing(product, pending.verifiedPayload);
         if (!pricing.deliverable) return false; // e.g. a Huya level this product does not list: keeps waiting
         const now = new Date();
         // As in recordPurchase: with no store-side finish step, delivered is finished.

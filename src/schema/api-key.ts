@@ -1,6 +1,6 @@
 import { scopedAppId } from '../context.js';
 import { NotFoundError, ValidationError } from '../platform/errors.js';
-import { rowId } from '../services/validation.js';
+import { mustFind, rowId } from '../services/validation.js';
 import type { Builder } from './builder.js';
 
 export function registerApiKeys(builder: Builder) {
@@ -47,7 +47,7 @@ export function registerApiKeys(builder: Builder) {
     fields: (t) => ({
       apiKey: t.prismaField({
         type: 'ApiKey',
-        resolve: async (query, p, _a, ctx) => (await ctx.services.read.apiKey(query, scopedAppId(ctx), p.apiKeyId))!,
+        resolve: async (query, p, _a, ctx) => mustFind(ctx.services.read.apiKey(query, scopedAppId(ctx), p.apiKeyId), 'API key'),
       }),
       secret: t.exposeString('secret', { description: 'The key. Shown once.' }),
     }),
@@ -74,7 +74,7 @@ export function registerApiKeys(builder: Builder) {
     fields: (t) => ({
       apiKey: t.prismaField({
         type: 'ApiKey',
-        resolve: async (query, p, _a, ctx) => (await ctx.services.read.apiKey(query, scopedAppId(ctx), p.apiKeyId))!,
+        resolve: async (query, p, _a, ctx) => mustFind(ctx.services.read.apiKey(query, scopedAppId(ctx), p.apiKeyId), 'API key'),
       }),
     }),
   });

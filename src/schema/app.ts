@@ -1,6 +1,7 @@
 import { callerAppId, NO_APP, scopedAppId } from '../context.js';
 import { ValidationError } from '../platform/errors.js';
 import type { Builder } from './builder.js';
+import { mustFind } from '../services/validation.js';
 
 export function registerApp(builder: Builder) {
   const AppRef = builder.prismaNode('App', {
@@ -86,7 +87,7 @@ export function registerApp(builder: Builder) {
     fields: (t) => ({
       app: t.prismaField({
         type: 'App',
-        resolve: async (query, p, _a, ctx) => (await ctx.services.read.app(query, p.appId))!,
+        resolve: async (query, p, _a, ctx) => mustFind(ctx.services.read.app(query, p.appId), 'App'),
       }),
     }),
   });

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { callerPlayerId, scopedAppId } from '../context.js';
+import { callerPlayerId, ownPlayerFilter, scopedAppId } from '../context.js';
 import { rowId } from '../services/validation.js';
 import type { Builder } from './builder.js';
 
@@ -18,10 +18,7 @@ export function registerEntitlements(builder: Builder) {
     select: { id: true },
     // an id that finds nothing (another tenant's, a deleted row's) resolves node(id) to null
     nullable: true,
-    findUnique: (id, ctx) => {
-      const player = callerPlayerId(ctx);
-      return { id: rowId(id), appId: scopedAppId(ctx), ...(player === null ? {} : { playerId: player }) };
-    },
+    findUnique: (id, ctx) => ({ id: rowId(id), appId: scopedAppId(ctx), ...ownPlayerFilter(ctx) }),
     authScopes: { serverKey: true, player: true },
     fields: (t) => ({
       playerId: t.exposeString('playerId'),

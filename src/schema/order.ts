@@ -1,6 +1,6 @@
-import { callerPlayerId, scopedAppId, type Context } from '../context.js';
+import { callerPlayerId, ownPlayerFilter, scopedAppId } from '../context.js';
 import { NotFoundError, ValidationError } from '../platform/errors.js';
-import { rowId } from '../services/validation.js';
+import { mustFind, rowId } from '../services/validation.js';
 import type { Builder } from './builder.js';
 import type { StoreAccountRefs } from './store-account.js';
 import type { ProductRefs } from './product.js';
@@ -33,19 +33,13 @@ export function registerOrders(builder: Builder, { StoreEnum, StoreEnvironmentEn
     }),
   });
 
-  /** Client keys see only their own player's orders. */
-  const ownOrderFilter = (ctx: Context) => {
-    const player = callerPlayerId(ctx);
-    return player === null ? {} : { playerId: player };
-  };
-
   const OrderNode = builder.prismaNode('Order', {
     id: { field: 'id' },
     // Select mode: lists read only the columns the query asks for, not whole rows.
     select: { id: true },
     // an id that finds nothing (another tenant's, a deleted row's) resolves node(id) to null
     nullable: true,
-    findUnique: (id, ctx) => ({ id: rowId(id), appId: scopedAppId(ctx), ...ownOrderFilter(ctx) }),
+    findUnique: (id, ctx) => ({ id: rowId(id), appId: scopedAppId(ctx), ...ownPlayerFilter(ctx) }),
     authScopes: { serverKey: true, player: true },
     fields: (t) => ({
       store: t.expose('store', { type: StoreEnum }),
@@ -97,7 +91,7 @@ export function registerOrders(builder: Builder, { StoreEnum, StoreEnvironmentEn
       authScopes: { serverKey: true, player: true },
       args: { filter: t.arg({ type: OrderFilter }) },
       resolve: (query, _root, args, ctx) =>
-        ctx.services.read.orders(query, scopedAppId(ctx), { ...(args.filter ?? {}), ...ownOrderFilter(ctx) }),
+        ctx.services.read.orders(query, scopedAppId(ctx), { ...(args.filter ?? {}), ...ownPlayerFilter(ctx) }),
     }),
   );
 
@@ -111,7 +105,7 @@ export function registerOrders(builder: Builder, { StoreEnum, StoreEnvironmentEn
     fields: (t) => ({
       order: t.prismaField({
         type: 'Order',
-        resolve: async (query, p, _a, ctx) => (await ctx.services.orders.get(query, scopedAppId(ctx), p.orderId, callerPlayerId(ctx)))!,
+        resolve: async (query, p, _a, ctx) => mustFind(ctx.services.orders.get(query, scopedAppId(ctx), p.orderId, callerPlayerId(ctx)), 'Order'),
       }),
     }),
   });

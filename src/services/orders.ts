@@ -3,7 +3,7 @@ import type { PrismaClient } from '../platform/db.js';
 import type { Entitlement, Order } from '../generated/prisma/client.js';
 import { NotFoundError, ValidationError } from '../platform/errors.js';
 import type { Fulfilment } from '../fulfilment/fulfilment.js';
-import { rowId } from './validation.js';
+import { mustFind, rowId } from './validation.js';
 
 export class OrdersService {
   constructor(
@@ -22,7 +22,7 @@ export class OrdersService {
    */
   async recorded(query: Record<string, unknown>, result: { order: Order; entitlements?: Entitlement[] | undefined }) {
     if (result.entitlements) return { ...result.order, entitlements: result.entitlements };
-    return (await this.get(query, result.order.appId, result.order.id, null))!;
+    return mustFind(this.get(query, result.order.appId, result.order.id, null), 'Order');
   }
 
   /** The client finished the purchase at the store: DELIVERED → FINISHED. Idempotent. */

@@ -38,3 +38,13 @@ export function rowId(id: string): string {
 export function isUniqueViolation(err: unknown): boolean {
   return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
 }
+
+/**
+ * A row this request just wrote or was just shown, read again for the answer: absent only
+ * if it vanished meanwhile, which is an internal error (masked), not a client's mistake.
+ */
+export async function mustFind<T>(read: Promise<T | null>, what: string): Promise<T> {
+  const row = await read;
+  if (row === null) throw new Error(`${what} vanished between its write and the answer`);
+  return row;
+}

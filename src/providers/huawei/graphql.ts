@@ -6,6 +6,7 @@ import { NotFoundError, ValidationError, type AppError } from '../../platform/er
 import type { StoreGraphqlContext } from '../contract.js';
 import type { Builder } from '../../schema/builder.js';
 import { purchaseErrors } from '../../schema/errors.js';
+import { mustFind } from '../../services/validation.js';
 
 export function registerHuaweiGraphql({ builder, refs: { StoreAccountNode, OrderNode }, flows }: StoreGraphqlContext<HuaweiFlows>) {
   const HuaweiFinishParams = builder
@@ -172,7 +173,7 @@ export function registerHuaweiGraphql({ builder, refs: { StoreAccountNode, Order
     fields: (t) => ({
       order: t.prismaField({
         type: 'Order',
-        resolve: async (query, { order }, _a, ctx) => (await ctx.services.orders.get(query, order.appId, order.id, null))!,
+        resolve: async (query, { order }, _a, ctx) => mustFind(ctx.services.orders.get(query, order.appId, order.id, null), 'Order'),
       }),
     }),
   });

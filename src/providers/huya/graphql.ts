@@ -1,36 +1,21 @@
 // Huya mini-program operations: the relayed payment callback, the SDK's access checks,
 // gift-revenue stat sessions, income, confirmations, bills and payments.
 import type { HuyaStatSession } from '../../generated/prisma/client.js';
-import { callerPlayerId, scopedAppId, type Context } from '../../context.js';
+import { actingPlayer, scopedAppId, type Context } from '../../context.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../platform/errors.js';
 import type { HuyaBillView, HuyaGoodsAccessView, HuyaService as HuyaFlows } from './flows.js';
 import type { StoreGraphqlContext } from '../contract.js';
 import type { Builder } from '../../schema/builder.js';
 import { purchaseErrors } from '../../schema/errors.js';
+import { mustFind } from '../../services/validation.js';
 
 export function registerHuyaGraphql({ builder, refs: { StoreAccountNode, ProductTypeEnum }, flows }: StoreGraphqlContext<HuyaFlows>) {
   /**
    * The streamer (Huya profileId) an operation is for: a client key acts for the streamer
    * of its player token (the Huya SDK's JWT); a server key names one.
    */
-  function streamerOf(ctx: Context, inputProfileId: string | null | undefined): string {
-    const own = callerPlayerId(ctx);
-    if (own !== null) {
-      if (inputProfileId && inputProfileId !== own) {
-        throw new ValidationError('profileId comes from the player token; it may not name another streamer', [
-          { path: 'profileId', message: 'must match the player token or be omitted' },
-        ]);
-      }
-      return own;
-    }
-    const profileId = inputProfileId?.trim();
-    if (!profileId || profileId.length > 200) {
-      throw new ValidationError('profileId (the streamer’s unionId, 1..200 characters) is required with a server key', [
-        { path: 'profileId', message: 'required with a server key' },
-      ]);
-    }
-    return profileId;
-  }
+  const streamerOf = (ctx: Context, inputProfileId: string | null | undefined): string =>
+    actingPlayer(ctx, inputProfileId, { field: 'profileId', noun: 'streamer', description: 'the streamer’s unionId, ' });
 
   const HuyaAccessReasonEnum = builder.enumType('HuyaAccessReason', {
     values: {
@@ -163,7 +148,7 @@ export function registerHuyaGraphql({ builder, refs: { StoreAccountNode, Product
     fields: (t) => ({
       order: t.prismaField({
         type: 'Order',
-        resolve: async (query, p, _a, ctx) => (await ctx.services.orders.get(query, p.appId, p.orderId, null))!,
+        resolve: async (query, p, _a, ctx) => mustFind(ctx.services.orders.get(query, p.appId, p.orderId, null), 'Order'),
       }),
       newlyDelivered: t.exposeBoolean('newlyDelivered', {
         description: 'True only for the call that granted it; false for a replay or an order waiting for its product.',

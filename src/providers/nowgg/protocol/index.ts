@@ -46,48 +46,15 @@ function stringField(payload: Record<string, unknown>, key: string): string | nu
   return typeof value === 'string' && value !== '' ? value : null;
 }
 
+export { nowggAccountSecretsSchema, nowggAccountSettingsSchema, readNowggAccount } from './account.js';
+export { majorToMinorUnits } from './amount.js';
+export { createNowggClient, NowggClient, nowggPurchaseTypes, type NowggPurchaseType } from './client.js';
+
+export { toVerifiedPurchase, verifyNowggPurchase, type NowggFinishParams } from './purchase.js';
 export {
-  nowggAccountSecretsSchema,
-  nowggAccountSettingsSchema,
-  readNowggAccount,
-  type NowggAccount,
-  type NowggAccountSecrets,
-  type NowggAccountSettings,
-} from './account.js';
-export { currencyMinorDigits, majorToMinorUnits } from './amount.js';
-export {
-  createNowggClient,
-  NOWGG_DEFAULT_TIMEOUT_MS,
-  NOWGG_PRODUCTION_BASE_URL,
-  NowggClient,
-  nowggPurchaseDataSchema,
-  nowggPurchaseTypes,
-  serverConsumableTypes,
-  type NowggClientOptions,
-  type NowggConsumeParams,
-  type NowggFinishOutcome,
-  type NowggPurchaseData,
-  type NowggPurchaseRef,
-  type NowggPurchaseType,
-} from './client.js';
-export { NowggCode, nowggErrorFor, type NowggOperation } from './codes.js';
-export {
-  CONSUME_DEVELOPER_PAYLOAD_KEY,
-  parseNowggPurchaseType,
-  PURCHASE_TYPE_PAYLOAD_KEY,
-  toVerifiedPurchase,
-  verifyNowggPurchase,
-  type NowggFinishParams,
-  type NowggPurchaseClaim,
-} from './purchase.js';
-export {
-  authenticateNowggWebhook,
   NOWGG_WEBHOOK_SUCCESS_BODY,
-  nowggNotificationTypes,
   parseNowggWebhook,
   readNowggWebhook,
   type NowggNotification,
-  type NowggNotificationType,
   type NowggOrderNotification,
-  type NowggUnknownNotification,
 } from './webhook.js';
