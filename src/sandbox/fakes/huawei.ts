@@ -2,6 +2,7 @@
 // purchase orders and notifications signed like Huawei signs them, and the server API
 // (order status query, shipped/confirm for orders and subscriptions) over HTTP, checking
 // our Bearer JWTs. Faults can be injected per call; hostile tokens are built on demand.
+// Used by the tests and by `zerodrop sandbox` (always with environment SANDBOX there).
 import 'reflect-metadata'; // tsyringe (inside @peculiar/x509) needs the Reflect metadata API
 import { createHash, generateKeyPairSync, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';

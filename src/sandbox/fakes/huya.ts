@@ -1,4 +1,4 @@
-// Plays Huya in tests: signs payment callbacks the way seed 003's Java sample does and
+// Plays Huya in tests and in `zerodrop sandbox`: signs payment callbacks the way seed 003's Java sample does and
 // mints the HS256 JWTs Huya's SDK hands a mini-program. Real MD5 and real JWS, no mocks.
 import { createHash } from 'node:crypto';
 import { SignJWT } from 'jose';

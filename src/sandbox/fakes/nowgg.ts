@@ -1,7 +1,8 @@
 // A real local now.gg Payments API: form-encoded POSTs, raw-key Authorization, the
 // HTTP-200 {success, code, codeMsg, data} envelope, a purchase registry and failure
 // injection. Codes are written out here (not imported from src) so the fake checks our
-// client against the protocol rather than against itself.
+// client against the protocol rather than against itself. Used by the tests and by
+// `zerodrop sandbox` (which registers only test orders).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
