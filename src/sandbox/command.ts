@@ -20,6 +20,9 @@ interface Output {
   err(text: string): void;
 }
 
+/** Where the simulators' control API listens unless --port says otherwise (a free one if taken). */
+const DEFAULT_CONTROL_PORT = 4100;
+
 const stateFile = (source: Record<string, string | undefined>) => join(source.DATA_DIR || '.data', 'sandbox.json');
 
 /** Resolves when the process is asked to stop (Ctrl-C, SIGTERM). */
@@ -78,8 +81,12 @@ export async function runSandboxCommand(
     return 1;
   }
 
+  if (values.port !== undefined && !/^\d{1,5}$/.test(values.port)) {
+    output.err(`--port must be a TCP port number, not "${values.port}"`);
+    return 1;
+  }
   const zerodropUrl = values.url ?? source.ZERODROP_URL ?? `http://localhost:${source.PORT || 4000}`;
-  const sandbox = await startSandbox({ zerodropUrl, serverKey, controlPort: values.port ? Number(values.port) : 0 });
+  const sandbox = await startSandbox({ zerodropUrl, serverKey, controlPort: values.port ? Number(values.port) : DEFAULT_CONTROL_PORT });
   const file = stateFile(source);
   mkdirSync(join(file, '..'), { recursive: true });
   writeFileSync(file, `${JSON.stringify(sandbox.state, null, 2)}\n`);

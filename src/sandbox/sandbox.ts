@@ -241,9 +241,19 @@ function startControlServer(sims: Simulators, port: number, host: string): Promi
   const server = createServer((request, response) => {
     handle(sims, request, response).catch((err: unknown) => reply(response, 500, { error: err instanceof Error ? err.message : String(err) }));
   });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve(server));
+  const listen = (on: number) =>
+    new Promise<Server>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(on, host, () => {
+        server.off('error', reject);
+        resolve(server);
+      });
+    });
+  // A fixed port keeps the printed curl commands the same from run to run; when it is
+  // taken (a second sandbox), any free port will do.
+  return listen(port).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EADDRINUSE' || port === 0) throw err;
+    return listen(0);
   });
 }
 
