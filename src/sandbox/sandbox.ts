@@ -168,6 +168,12 @@ export async function startSandbox(options: { zerodropUrl: string; serverKey: st
     };
   } catch (err) {
     await Promise.all([huawei.close(), nowgg.close()]);
+    if (err instanceof Error && /apiBaseUrl/.test(err.message)) {
+      // The server's outbound guard refuses loopback store URLs unless told otherwise.
+      throw new Error(
+        `${err.message}\nZeroDrop must be allowed to call the simulators on this machine: restart it with OUTBOUND_ALLOW_PRIVATE=true (development only).`,
+      );
+    }
     throw err;
   }
 }

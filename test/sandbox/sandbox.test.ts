@@ -31,7 +31,18 @@ describe('zerodrop sandbox against a running server', () => {
   let firstState: SandboxState;
 
   beforeAll(async () => {
-    server = await startServer({ DATA_DIR: mkdtempSync(join(tmpdir(), 'zd-sandbox-server-')), LOG_LEVEL: 'warn', WORKER_POLL_MS: '200' }, SERVER_START_MS);
+    server = await startServer(
+      {
+        DATA_DIR: mkdtempSync(join(tmpdir(), 'zd-sandbox-server-')),
+        LOG_LEVEL: 'warn',
+        WORKER_POLL_MS: '200',
+        // as the README says to start it for the sandbox: store calls may reach this machine
+        OUTBOUND_ALLOW_PRIVATE: 'true',
+        // so that a PRODUCTION account can even be pointed at a simulator, and is shown to refuse it anyway
+        ALLOW_PRODUCTION_API_BASE_URL: 'true',
+      },
+      SERVER_START_MS,
+    );
     const banner = await server.waitForStdout(/server key\s+zd_sk_\S+/, 30_000);
     serverKey = /server key\s+(zd_sk_\S+)/.exec(banner)![1]!;
     api = zeroDropClient(server.baseUrl, serverKey);
