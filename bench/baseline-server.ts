@@ -9,10 +9,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { join } from 'node:path';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
-import { SecretBox } from '../src/crypto.js';
-import { decodeKey } from '../src/env.js';
-import { verifyHuaweiPurchase } from '../src/providers/huawei/purchase.js';
-import type { StoreAccountConfig } from '../src/providers/types.js';
+import { SecretBox } from '../src/platform/crypto.js';
+import { decodeKey } from '../src/platform/env.js';
+import { verifyHuaweiPurchase } from '../src/providers/huawei/protocol/purchase.js';
+import type { StoreAccountConfig } from '../src/providers/contract.js';
 
 type Row = Record<string, unknown>;
 type Query = (text: string, params?: unknown[]) => Promise<Row[]>;

@@ -4,7 +4,7 @@
 // bench/README.md. Sequential calls on an idle pool; CPU is this process's user + system
 // time per call, so the database's own work is not in it.
 import pg from 'pg';
-import { openDatabase } from '../src/db.js';
+import { openDatabase } from '../src/platform/db.js';
 import { createBenchDatabase } from './lib/postgres.js';
 
 const CALLS = Number(process.env.CALLS ?? 3000);

@@ -1,7 +1,10 @@
 // Prints the GraphQL schema (sorted) to schema.graphql; `--check` fails when it is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { printSchema } from 'graphql';
-import { schema } from '../src/schema/index.js';
+import { buildSchema } from '../src/schema/index.js';
+import { builtInStores } from '../src/providers/index.js';
+
+const schema = buildSchema(builtInStores);
 
 const printed = printSchema(schema) + '\n';
 if (process.argv.includes('--check')) {

@@ -1,47 +1,33 @@
-// createApp: everything a server instance needs, as one object tests can drive through
-// `fetch` without a socket. main.ts adds the listener, the demo app and signals.
+// createApp({ env, stores }): a server instance as one object tests can drive through
+// `fetch` without a socket: the container (container.ts) plus GraphQL and the HTTP routes.
+// main.ts adds the listener, graphql-ws, the demo app and signals.
 import { randomUUID } from 'node:crypto';
 import { createYoga, type YogaServerInstance, maskError as defaultMaskError } from 'graphql-yoga';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { armor } from './armor.js';
 import { GraphQLError } from 'graphql';
 import { Redis } from 'ioredis';
-import type { Env } from './env.js';
-import { openDatabase, type Database } from './db.js';
-import { readMigrations } from './db/migrate.js';
-import { createLogger, type Logger } from './logger.js';
-import { loadMasterKey, SecretBox } from './crypto.js';
-import { Authenticator, AuthenticationError, type Caller } from './auth.js';
-import { createPubSubHandle, type PubSubHandle } from './pubsub.js';
-import { Fulfilment, STORE_ACK_TASK } from './fulfilment/fulfilment.js';
-import { TaskWorker, type TaskKindOptions } from './fulfilment/tasks.js';
-import { createServices, type Services } from './services/index.js';
+import type { Database } from './platform/db.js';
+import { isDatabaseUnavailable } from './platform/db-outage.js';
+import type { Logger } from './platform/logger.js';
+import type { PubSubHandle } from './platform/pubsub.js';
+import { AuthenticationError, type Caller } from './auth.js';
+import type { TaskWorker } from './fulfilment/tasks.js';
+import type { Services } from './services/index.js';
 import { pothosPrisma, type Context } from './context.js';
-import { schema } from './schema/index.js';
+import { buildSchema } from './schema/index.js';
 import { KeyRateLimiter } from './rate-limit.js';
-import { AppError, ServiceUnavailableError } from './errors.js';
+import { AppError, ServiceUnavailableError } from './platform/errors.js';
 import { health, ready } from './http/health.js';
 import { graphqlErrorResponse } from './http/json.js';
 import { checkGraphqlBody } from './http/graphql-body.js';
 import { routeWebhook } from './http/webhooks.js';
 import { dashboard } from './http/dashboard.js';
-import { WEBHOOK_DELIVERY_TASK } from './services/webhooks.js';
-import { providerFor } from './providers/registry.js';
-import { configureFailpoints, failpoint } from './failpoints.js';
-import './providers/index.js';
-import './http/huawei.js';
-import './http/nowgg.js';
-import './http/huya.js';
+import { createContainer, type ContainerOptions } from './container.js';
 
-export interface CreateAppOptions {
-  env: Env;
-  /** Use this database instead of opening one from env (tests). */
-  db?: Database;
-  logger?: Logger;
+export interface CreateAppOptions extends ContainerOptions {
   /** Run the task worker's poll loop (tests usually drive it with worker.runOnce()). */
   startWorker?: boolean;
-  /** Worker retry tuning (tests shorten delays). */
-  workerBaseDelayMs?: number;
 }
 
 export interface ZeroDropApp {
@@ -52,145 +38,15 @@ export interface ZeroDropApp {
   worker: TaskWorker;
   pubsub: PubSubHandle;
   logger: Logger;
-  /** Builds a GraphQL context for a caller (graphql-ws subscriptions). */
-  contextFor(caller: Caller, requestId?: string): Context;
   close(): Promise<void>;
 }
 
-/** SQLSTATEs of a database that is stopping, starting or refusing connections. */
-const UNAVAILABLE_SQLSTATE = '57P0[123]|08[0-9A-Z]{3}|53300';
-
-/**
- * Connection-level failures (database down, pool exhausted) become a typed, retryable error.
- * Besides the driver's network errors: pg-pool's "timeout exceeded when trying to connect"
- * (no pooled connection freed up in time) and "Client has encountered a connection error",
- * and the server's SQLSTATEs while it stops or starts — 57P01-57P03 ("the database system
- * is shutting down", "... is starting up", "... in recovery mode"), class 08 (connection
- * exception) and 53300 (too many connections), as pg's error code or in Prisma's message
- * ("Code: `57P03`"). The chaos database-outage test hits each of these.
- */
-function isDatabaseUnavailable(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && new RegExp(`^(${UNAVAILABLE_SQLSTATE})$`).test(code)) return true;
-  const text = err instanceof Error ? `${err.name} ${err.message} ${typeof code === 'string' ? code : ''}` : String(err);
-  return (
-    new RegExp(`Code: \`(${UNAVAILABLE_SQLSTATE})\``).test(text) ||
-    /ECONNREFUSED|ECONNRESET|EPIPE|Connection terminated|connection error|Can't reach database|P1001|P1017|P2024|DatabaseNotReachable|connection.*(closed|timeout)|timeout exceeded when trying to connect|the database system is (starting up|shutting down|in recovery mode)|terminating connection/i.test(
-      text,
-    )
-  );
-}
-
-/** Calls `fn` at most once per `everyMs` (a client retrying every second must not flood the log). */
-function throttled<T>(everyMs: number, fn: (value: T) => void): (value: T) => void {
-  let last = -Infinity;
-  return (value) => {
-    const now = Date.now();
-    if (now - last < everyMs) return;
-    last = now;
-    fn(value);
-  };
-}
-
-/**
- * Whether every migration folder is recorded as applied. Start-up then skips Prisma's
- * schema engine, which takes about a second and tens of MB to load only to find nothing
- * to do. Anything else — no history table yet, a pending, failed or rolled-back
- * migration — goes through the engine, which applies or reports it. Asked through the
- * driver adapter: the Prisma client would load its query compiler before the server is
- * ready.
- */
-async function migrationsApplied(db: Database): Promise<boolean> {
-  const adapter = await db.adapterFactory.connect();
-  try {
-    const history = await adapter.queryRaw({
-      sql: `SELECT "migration_name" FROM "_prisma_migrations" WHERE "finished_at" IS NOT NULL AND "rolled_back_at" IS NULL`,
-      args: [],
-      argTypes: [],
-    });
-    const applied = new Set(history.rows.map(([name]) => name));
-    const { migrationDirectories } = await readMigrations();
-    return migrationDirectories.every((migration) => applied.has(migration.path));
-  } catch {
-    return false; // no history table yet: a new database
-  } finally {
-    await adapter.dispose();
-  }
-}
-
 export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp> {
-  const { env } = options;
-  const logger = options.logger ?? createLogger(env.LOG_LEVEL);
-  configureFailpoints(env.ZERODROP_FAILPOINTS);
-  const db =
-    options.db ??
-    (await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, poolSize: env.DATABASE_POOL_SIZE }));
-  if (!options.db && env.MIGRATE_ON_START && !(await migrationsApplied(db))) {
-    const applied = await db.migrate();
-    if (applied.length > 0) logger.info({ applied }, 'applied database migrations');
-  }
-  const { key, generated } = loadMasterKey(env.ZERODROP_MASTER_KEY, env.DATA_DIR);
-  if (generated) {
-    logger.warn({ dataDir: env.DATA_DIR }, 'generated a development master key in DATA_DIR/master.key; set ZERODROP_MASTER_KEY in production');
-  }
-  const box = new SecretBox(key);
-  const onRedisError = throttled(30_000, (err: Error) => logger.warn({ err }, 'Redis unavailable; reconnecting (/ready reports it)'));
-  const pubsub = createPubSubHandle(env.REDIS_URL, onRedisError);
+  const container = await createContainer(options);
+  const { env, logger, db, auth, services, worker, pubsub, catalog } = container;
   const rateRedis = env.REDIS_URL ? new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : null;
-  rateRedis?.on('error', onRedisError);
+  rateRedis?.on('error', container.onRedisError);
   const rateLimiter = new KeyRateLimiter(rateRedis);
-  const auth = new Authenticator({ prisma: db.prisma, box, adminToken: env.ZERODROP_ADMIN_TOKEN });
-
-  const fulfilment = new Fulfilment({
-    prisma: db.prisma,
-    publish: (events) => {
-      pubsub.publishEvents(events);
-      // `services` is declared below; this runs only after a commit
-      services.webhooks.wakeRelay(events.map((event) => event.appId));
-    },
-    // `worker` is declared below; this runs only after a commit, long after start-up
-    onTasksEnqueued: () => worker.wake(),
-  });
-  const services = createServices({ env, prisma: db.prisma, box, auth, fulfilment, pubsub: pubsub.pubsub, logger });
-
-  const storeAck: TaskKindOptions = {
-    baseDelayMs: options.workerBaseDelayMs ?? 2_000,
-    capDelayMs: 15 * 60_000,
-    handler: async (task) => {
-      const { orderId } = task.payload as { orderId: string };
-      const order = await db.prisma.order.findUnique({ where: { id: orderId } });
-      if (!order || order.status !== 'DELIVERED') return; // finished, revoked or gone: nothing to acknowledge
-      const account = await services.storeAccounts.config(order.appId, order.storeAccountId);
-      const { provider } = providerFor(order.store);
-      if (!provider.acknowledge) return;
-      try {
-        await provider.acknowledge(account, {
-          orderId: order.id,
-          storeOrderId: order.storeOrderId,
-          storeProductId: order.storeProductId,
-          productType: order.productType,
-          purchaseToken: order.purchaseToken,
-          payload: order.verifiedPayload as Record<string, unknown>,
-        });
-      } catch (err) {
-        await fulfilment
-          .recordAckFailure(order.id, task.attempts, err instanceof Error ? err.message : String(err))
-          .catch(() => {});
-        throw err;
-      }
-      failpoint('after-store-ack-before-record');
-      await fulfilment.markFinished(order.id, 'SERVER');
-    },
-  };
-  const worker = new TaskWorker({
-    prisma: db.prisma,
-    logger,
-    kinds: { [STORE_ACK_TASK]: storeAck, [WEBHOOK_DELIVERY_TASK]: services.webhooks.taskKind(options.workerBaseDelayMs) },
-    pollMs: env.WORKER_POLL_MS,
-    concurrency: env.WORKER_CONCURRENCY,
-    leaseMs: env.WORKER_LEASE_MS,
-    ...(options.workerBaseDelayMs ? { defaultBaseDelayMs: options.workerBaseDelayMs } : {}),
-  });
 
   const contextFor = (caller: Caller, requestId: string = randomUUID()): Context => {
     let requestLogger: Logger | undefined;
@@ -207,7 +63,7 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
   };
 
   const yoga = createYoga<Record<string, unknown>, Context>({
-    schema,
+    schema: buildSchema(catalog.modules),
     graphqlEndpoint: '/graphql',
     graphiql: env.GRAPHIQL ? { title: 'ZeroDrop', defaultQuery: '{ app { id name } }' } : false,
     landingPage: false,
@@ -279,7 +135,7 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
       if (path === '/graphql') response = await handleGraphql(request, requestId);
       else if (path === '/health') response = health();
       else if (path === '/ready') response = await ready(db, pubsub, Boolean(env.REDIS_URL), logger);
-      else if (path.startsWith('/webhooks/')) response = await routeWebhook(request, path, { services, logger, requestId });
+      else if (path.startsWith('/webhooks/')) response = await routeWebhook(catalog, request, path, { services, logger, requestId });
       else if (path === '/dashboard' || path.startsWith('/dashboard/')) response = dashboard(request, path);
       else response = graphqlErrorResponse(404, 'NOT_FOUND', `No route for ${path}`);
     } catch (err) {
@@ -308,14 +164,9 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
     worker,
     pubsub,
     logger,
-    contextFor,
     close: async () => {
-      services.orderEvents.closeAll();
-      await services.webhooks.stopRelay();
-      await worker.stop();
-      await pubsub.close();
+      await container.close();
       rateRedis?.disconnect();
-      if (!options.db) await db.close();
     },
   };
 }

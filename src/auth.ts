@@ -1,9 +1,9 @@
 // Who is calling: operator (admin token), an app's server key, or an app's client key
 // acting for one player (player token). Keys are looked up by SHA-256 hash.
 import { createRemoteJWKSet, decodeJwt, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import type { PrismaClient } from './db.js';
-import { constantTimeEqual, randomToken, sha256Hex, type SecretBox } from './crypto.js';
-import { AppError } from './errors.js';
+import type { PrismaClient } from './platform/db.js';
+import { constantTimeEqual, randomToken, sha256Hex, type SecretBox } from './platform/crypto.js';
+import { AppError } from './platform/errors.js';
 
 export type Caller =
   | { kind: 'anonymous' }
@@ -56,19 +56,23 @@ export class Authenticator {
   readonly #adminToken: string | undefined;
   readonly #keyCache = new Map<string, CachedKey>();
   readonly #jwks = new Map<string, JWTVerifyGetKey>();
-  readonly #extraVerifiers: PlayerTokenVerifier[] = [];
+  readonly #extraVerifiers: readonly PlayerTokenVerifier[];
   /** How long a key lookup is trusted; revocation reaches other instances within this. */
   readonly keyCacheMs: number;
 
-  constructor(deps: { prisma: PrismaClient; box: SecretBox; adminToken: string | undefined; keyCacheMs?: number }) {
+  constructor(deps: {
+    prisma: PrismaClient;
+    box: SecretBox;
+    adminToken: string | undefined;
+    keyCacheMs?: number;
+    /** Store-issued tokens accepted as player tokens (Huya's SDK JWT). */
+    playerTokenVerifiers?: readonly PlayerTokenVerifier[];
+  }) {
     this.#prisma = deps.prisma;
+    this.#extraVerifiers = deps.playerTokenVerifiers ?? [];
     this.#box = deps.box;
     this.#adminToken = deps.adminToken;
     this.keyCacheMs = deps.keyCacheMs ?? 5_000;
-  }
-
-  addPlayerTokenVerifier(verifier: PlayerTokenVerifier): void {
-    this.#extraVerifiers.push(verifier);
   }
 
   forgetKey(hash: string): void {

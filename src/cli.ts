@@ -2,13 +2,12 @@
 import { parseArgs } from 'node:util';
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { loadEnv } from './env.js';
-import { openDatabase } from './db.js';
-import { createMigration, migrationStatus } from './db/migrate.js';
-import { loadMasterKey, SecretBox } from './crypto.js';
-import { Authenticator } from './auth.js';
-import { AppsService } from './services/apps.js';
-import { AppError } from './errors.js';
+import { loadEnv } from './platform/env.js';
+import { openDatabase } from './platform/db.js';
+import { createMigration, migrationStatus } from './platform/migrate.js';
+import { createContainer } from './container.js';
+import { builtInStores } from './providers/index.js';
+import { AppError } from './platform/errors.js';
 
 const usage = `Usage: zerodrop <command> [options]
 
@@ -115,9 +114,9 @@ export async function runCli(
   }
 
   const env = loadEnv(source);
-  const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, poolSize: 2 });
-  try {
-    if (parsed.kind === 'migrate') {
+  if (parsed.kind === 'migrate') {
+    const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, poolSize: 2 });
+    try {
       if (parsed.status) {
         const status = await migrationStatus(db.adapterFactory);
         output.out(JSON.stringify(status, null, 2));
@@ -126,10 +125,17 @@ export async function runCli(
       const applied = await db.migrate();
       output.out(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
       return 0;
+    } finally {
+      await db.close();
     }
-    if (env.MIGRATE_ON_START) await db.migrate();
-    const box = new SecretBox(loadMasterKey(env.ZERODROP_MASTER_KEY, env.DATA_DIR).key);
-    const apps = new AppsService(db.prisma, box, new Authenticator({ prisma: db.prisma, box, adminToken: undefined }));
+  }
+  // The same services the server builds (pending migrations applied unless MIGRATE_ON_START=false);
+  // logs go where problems go, so stdout stays the command's JSON.
+  const logDestination = { write: (line: string) => output.err(line.trimEnd()) };
+  const container = await createContainer({ env, stores: builtInStores, logDestination, poolSize: 2 });
+  const { db } = container;
+  const { apps } = container.services;
+  try {
     switch (parsed.kind) {
       case 'apps:create': {
         const created = await apps.createApp({ name: parsed.name }, env.RATE_LIMIT_PER_MINUTE);
@@ -153,7 +159,7 @@ export async function runCli(
       }
     }
   } finally {
-    await db.close();
+    await container.close();
   }
 }
 

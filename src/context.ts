@@ -1,7 +1,7 @@
-import { ValidationError } from './errors.js';
-import type { PrismaClient } from './db.js';
+import { ValidationError } from './platform/errors.js';
+import type { PrismaClient } from './platform/db.js';
 import type { Caller } from './auth.js';
-import type { Logger } from './logger.js';
+import type { Logger } from './platform/logger.js';
 import type { Services } from './services/index.js';
 
 /**

@@ -1,9 +1,9 @@
-// Entry point: parse env → createApp → listen; demo app on first start; graceful shutdown.
+// Entry point: parse env → createApp with the built-in stores → listen; demo app on first start; graceful shutdown.
 import { createServer } from 'node:http';
 import { createServerAdapter } from '@whatwg-node/server';
-import { EnvError, loadEnv } from './env.js';
+import { EnvError, loadEnv } from './platform/env.js';
 import { createApp } from './app.js';
-import { createLogger } from './logger.js';
+import { builtInStores } from './providers/index.js';
 import { ensureDemoApp } from './demo.js';
 import { attachGraphqlWs } from './http/graphql-ws.js';
 
@@ -18,8 +18,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger(env.LOG_LEVEL);
-  const app = await createApp({ env, logger });
+  const app = await createApp({ env, stores: builtInStores });
+  const { logger } = app;
   const server = createServer(createServerAdapter(app.fetch));
   server.keepAliveTimeout = 65_000;
   // Subscriptions over WebSocket (graphql-ws) on /graphql; SSE needs nothing beyond Yoga.

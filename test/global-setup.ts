@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { openDatabase } from '../src/db.js';
+import { openDatabase } from '../src/platform/db.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

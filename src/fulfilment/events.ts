@@ -1,6 +1,6 @@
 // Order events: the audit log, the subscription feed and the webhook outbox in one
 // append-only table, always written in the same transaction as the change.
-import type { TransactionClient } from '../db.js';
+import type { TransactionClient } from '../platform/db.js';
 import type { Prisma } from '../generated/prisma/client.js';
 
 export const OrderEventType = {

@@ -3,13 +3,13 @@
 // storeOrderId; Entitlement: appId + grantKey; Task: dedupeKey) and on conditional
 // status updates — never on isolation levels or in-process locks — so it holds across
 // any number of instances and any crash (a transaction either committed whole or not).
-import type { PrismaClient, TransactionClient } from '../db.js';
+import type { PrismaClient, TransactionClient } from '../platform/db.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { Entitlement, Order, Product } from '../generated/prisma/client.js';
 import type { ProductType, Store } from '../generated/prisma/enums.js';
-import type { VerifiedPurchase } from '../providers/types.js';
-import { ConflictError, PurchaseRevokedError } from '../errors.js';
-import { failpoint } from '../failpoints.js';
+import type { VerifiedPurchase } from '../providers/contract.js';
+import { ConflictError, PurchaseRevokedError } from '../platform/errors.js';
+import { failpoint } from '../platform/failpoints.js';
 import { EventBuffer, OrderEventType, type PublishEvents } from './events.js';
 import { enqueueTask } from './tasks.js';
 
@@ -63,17 +63,19 @@ export class Fulfilment {
   readonly #onTasksEnqueued: () => void;
   /** Transactions (by their event buffer) that enqueued a task: only those wake the worker. */
   readonly #enqueuedTasks = new WeakSet<EventBuffer>();
-  readonly #accessDurations = new Map<Store, AccessDurationResolver>();
+  /** Stores that price their time-limited orders (see AccessDurationResolver). */
+  readonly #accessDurations: ReadonlyMap<Store, AccessDurationResolver>;
 
-  constructor(deps: { prisma: PrismaClient; publish: PublishEvents; onTasksEnqueued?: () => void }) {
+  constructor(deps: {
+    prisma: PrismaClient;
+    publish: PublishEvents;
+    onTasksEnqueued?: () => void;
+    accessDurations?: ReadonlyMap<Store, AccessDurationResolver>;
+  }) {
     this.#prisma = deps.prisma;
     this.#publish = deps.publish;
     this.#onTasksEnqueued = deps.onTasksEnqueued ?? (() => {});
-  }
-
-  /** Lets a store price its time-limited orders (see AccessDurationResolver). */
-  registerAccessDuration(store: Store, resolver: AccessDurationResolver): void {
-    this.#accessDurations.set(store, resolver);
+    this.#accessDurations = deps.accessDurations ?? new Map();
   }
 
   /** Whether `product` delivers an order with this payload, and for how long. */

@@ -3,9 +3,9 @@
 // task runs on one instance at a time and survives any instance dying mid-attempt.
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import type { PrismaClient, TransactionClient } from '../db.js';
+import type { PrismaClient, TransactionClient } from '../platform/db.js';
 import type { Prisma } from '../generated/prisma/client.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../platform/logger.js';
 import { backoffDelayMs } from './backoff.js';
 
 export interface ClaimedTask {

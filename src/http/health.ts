@@ -1,6 +1,6 @@
-import type { Database } from '../db.js';
-import type { Logger } from '../logger.js';
-import type { PubSubHandle } from '../pubsub.js';
+import type { Database } from '../platform/db.js';
+import type { Logger } from '../platform/logger.js';
+import type { PubSubHandle } from '../platform/pubsub.js';
 import { json } from './json.js';
 
 /** Liveness: the process answers. */

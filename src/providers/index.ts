@@ -1,25 +1,10 @@
-// Registers every store provider. Adding a store: one folder, one line here.
-import { registerProvider } from './registry.js';
-import { huyaProvider, HuyaAccountSecretsSchema, HuyaAccountSettingsSchema } from './huya/index.js';
+// The stores this build ships, in the order the API lists them. Adding a store: its
+// folder beside these, and one entry here.
+import { huawei } from './huawei/index.js';
+import { nowgg } from './nowgg/index.js';
+import { huya } from './huya/index.js';
+import type { StoreModule } from './contract.js';
 
-registerProvider('HUYA', {
-  provider: huyaProvider,
-  settingsSchema: HuyaAccountSettingsSchema,
-  secretsSchema: HuyaAccountSecretsSchema,
-});
+export { huawei, nowgg, huya };
 
-import { nowggAccountSecretsSchema, nowggAccountSettingsSchema, nowggProvider } from './nowgg/index.js';
-
-registerProvider('NOWGG', {
-  provider: nowggProvider,
-  settingsSchema: nowggAccountSettingsSchema,
-  secretsSchema: nowggAccountSecretsSchema,
-});
-
-import { huaweiAccountSecretsSchema, huaweiAccountSettingsSchema, huaweiProvider } from './huawei/index.js';
-
-registerProvider('HUAWEI', {
-  provider: huaweiProvider,
-  settingsSchema: huaweiAccountSettingsSchema,
-  secretsSchema: huaweiAccountSecretsSchema,
-});
+export const builtInStores: readonly StoreModule[] = [huawei, nowgg, huya];

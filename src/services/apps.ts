@@ -1,10 +1,10 @@
 // Tenants and their credentials: apps, API keys, player-token settings.
 import { z } from 'zod';
-import type { PrismaClient } from '../db.js';
+import type { PrismaClient } from '../platform/db.js';
 import type { ApiKey, App } from '../generated/prisma/client.js';
 import { generateApiKey, type Authenticator } from '../auth.js';
-import { randomToken, type SecretBox } from '../crypto.js';
-import { NotFoundError } from '../errors.js';
+import { randomToken, type SecretBox } from '../platform/crypto.js';
+import { NotFoundError } from '../platform/errors.js';
 import { parseInput, rowId } from './validation.js';
 
 const appNameSchema = z.string().trim().min(1).max(100);

@@ -1,18 +1,16 @@
-import type { PrismaClient } from '../db.js';
-import type { Env } from '../env.js';
-import type { SecretBox } from '../crypto.js';
+import type { PrismaClient } from '../platform/db.js';
+import type { Env } from '../platform/env.js';
+import type { SecretBox } from '../platform/crypto.js';
 import type { Authenticator } from '../auth.js';
 import type { Fulfilment } from '../fulfilment/fulfilment.js';
-import type { Logger } from '../logger.js';
-import type { PubSub } from '../pubsub.js';
+import type { Logger } from '../platform/logger.js';
+import type { PubSub } from '../platform/pubsub.js';
 import { AppsService } from './apps.js';
-import { StoreAccountsService } from './store-accounts.js';
+import type { StoreAccountsService } from './store-accounts.js';
 import { ProductsService } from './products.js';
 import { ReadModel } from './read-model.js';
 import { OrdersService } from './orders.js';
-import { createHuaweiService } from './huawei.js';
-import { createNowggService } from './nowgg.js';
-import { createHuyaService } from './huya.js';
+import { StoreFlows, type StoreCatalog } from '../providers/catalog.js';
 import { OrderEventFeeds } from './order-events.js';
 import { OrderTotalsService } from './order-totals.js';
 import { WebhooksService } from './webhooks.js';
@@ -25,23 +23,24 @@ export interface ServiceDeps {
   fulfilment: Fulfilment;
   pubsub: PubSub;
   logger: Logger;
+  catalog: StoreCatalog;
+  storeAccounts: StoreAccountsService;
 }
 
 export function createServices(deps: ServiceDeps) {
   const { prisma, box, auth, fulfilment, env } = deps;
-  const storeAccounts = new StoreAccountsService(prisma, box);
+  const { storeAccounts } = deps;
   return {
     env,
     auth,
     fulfilment,
     apps: new AppsService(prisma, box, auth),
     storeAccounts,
-    products: new ProductsService(prisma, fulfilment),
+    products: new ProductsService(prisma, fulfilment, deps.catalog),
     read: new ReadModel(prisma),
     orders: new OrdersService(prisma, fulfilment),
-    huawei: createHuaweiService(deps, storeAccounts),
-    nowgg: createNowggService(deps, storeAccounts),
-    huya: createHuyaService(deps, storeAccounts),
+    /** Each store module's flows (see providers/contract.ts). */
+    stores: new StoreFlows(deps.catalog, { env, prisma, fulfilment, storeAccounts, pubsub: deps.pubsub, logger: deps.logger }),
     orderEvents: new OrderEventFeeds({ prisma, pubsub: deps.pubsub, logger: deps.logger }),
     orderTotals: new OrderTotalsService(prisma),
     webhooks: new WebhooksService({ prisma, box, fulfilment, logger: deps.logger, relayPollMs: env.WORKER_POLL_MS }),

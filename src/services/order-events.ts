@@ -17,12 +17,12 @@
 // A subscriber behind that buffer (replaying from an old cursor, or slow) reads pages
 // from the database until it reaches the buffer. The order is re-read with each read.
 import { Repeater } from 'graphql-yoga';
-import type { PrismaClient, TransactionClient } from '../db.js';
+import type { PrismaClient, TransactionClient } from '../platform/db.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { Order, OrderEvent } from '../generated/prisma/client.js';
-import type { Logger } from '../logger.js';
-import type { OrderEventMessage, PubSub } from '../pubsub.js';
-import { NotFoundError, ValidationError } from '../errors.js';
+import type { Logger } from '../platform/logger.js';
+import type { OrderEventMessage, PubSub } from '../platform/pubsub.js';
+import { NotFoundError, ValidationError } from '../platform/errors.js';
 
 /** A place in an app's event stream: after the event (txid, id). */
 export interface FeedPosition {

@@ -1,7 +1,7 @@
 // Order totals per day, store and currency: the dashboard's summary table.
-import type { PrismaClient } from '../db.js';
+import type { PrismaClient } from '../platform/db.js';
 import type { Store } from '../generated/prisma/enums.js';
-import { ValidationError } from '../errors.js';
+import { ValidationError } from '../platform/errors.js';
 
 export interface OrderTotalsRow {
   /** Calendar day (YYYY-MM-DD) of the purchase in the requested time zone. */

@@ -1,7 +1,7 @@
 // Order operations common to every store.
-import type { PrismaClient } from '../db.js';
+import type { PrismaClient } from '../platform/db.js';
 import type { Entitlement, Order } from '../generated/prisma/client.js';
-import { NotFoundError, ValidationError } from '../errors.js';
+import { NotFoundError, ValidationError } from '../platform/errors.js';
 import type { Fulfilment } from '../fulfilment/fulfilment.js';
 import { rowId } from './validation.js';
 

@@ -1,12 +1,13 @@
 // Products: what a store product id grants. Creating one delivers orders that were
 // paid before it existed (recorded as AWAITING_PRODUCT).
 import { z } from 'zod';
-import type { PrismaClient } from '../db.js';
+import type { PrismaClient } from '../platform/db.js';
 import { Prisma, type Product } from '../generated/prisma/client.js';
 import type { ProductType, Store } from '../generated/prisma/enums.js';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../platform/errors.js';
 import type { Fulfilment } from '../fulfilment/fulfilment.js';
-import { RevenueTiersSchema, TimeLimitedConfigSchema } from '../providers/huya/index.js';
+import { RevenueTiersSchema, TimeLimitedConfigSchema } from '../providers/huya/protocol/index.js';
+import type { StoreCatalog } from '../providers/catalog.js';
 import { isUniqueViolation, parseInput, rowId } from './validation.js';
 
 export interface ProductInput {
@@ -25,9 +26,10 @@ export interface ProductInput {
 const levelSchema = TimeLimitedConfigSchema;
 const tierSchema = RevenueTiersSchema;
 
-const productSchema = z
+/** Product input rules; the stores and the store-specific product types come from the app's store modules. */
+const productSchemaFor = (catalog: StoreCatalog) => z
   .object({
-    store: z.enum(['HUAWEI', 'NOWGG', 'HUYA']),
+    store: z.custom<Store>((store) => typeof store === 'string' && catalog.has(store as Store), 'not a store of this server'),
     sku: z.string().trim().min(1).max(100).regex(/^[\w.:-]+$/, 'letters, digits, _ . : - only'),
     storeProductId: z.string().trim().min(1).max(200),
     type: z.enum(['CONSUMABLE', 'NON_CONSUMABLE', 'AUTO_RENEWABLE', 'NON_RENEWING', 'TIME_LIMITED', 'REVENUE_SHARE']),
@@ -50,8 +52,9 @@ const productSchema = z
     if (p.type !== 'REVENUE_SHARE' && (p.revenueTiers || p.monthlyCap != null)) {
       ctx.addIssue({ code: 'custom', path: ['revenueTiers'], message: 'only REVENUE_SHARE products have revenueTiers and monthlyCap' });
     }
-    if ((p.type === 'TIME_LIMITED' || p.type === 'REVENUE_SHARE') && p.store !== 'HUYA') {
-      ctx.addIssue({ code: 'custom', path: ['type'], message: `${p.type} products are Huya goods` });
+    const sellers = catalog.modules.filter((module) => module.productTypes?.includes(p.type));
+    if (sellers.length > 0 && !sellers.some((module) => module.store === p.store)) {
+      ctx.addIssue({ code: 'custom', path: ['type'], message: `${p.type} products are ${sellers.map((m) => m.name).join(' or ')} goods` });
     }
   });
 
@@ -62,14 +65,19 @@ export class ProductsService {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly fulfilment: Fulfilment,
-  ) {}
+    catalog: StoreCatalog,
+  ) {
+    this.#schema = productSchemaFor(catalog);
+  }
+
+  readonly #schema: ReturnType<typeof productSchemaFor>;
 
   get(query: Record<string, unknown>, appId: string, id: string) {
     return this.prisma.product.findFirst({ ...query, where: { id: rowId(id), appId } });
   }
 
   async create(appId: string, input: ProductInput): Promise<Product> {
-    const p = parseInput(productSchema, input, 'product');
+    const p = parseInput(this.#schema, input, 'product');
     await this.#assertUnique(appId, p.store, p.sku, p.storeProductId, null);
     const product = await this.prisma.product.create({
       data: {
@@ -110,7 +118,7 @@ export class ProductsService {
             })) ?? null),
       monthlyCap: input.monthlyCap !== undefined ? input.monthlyCap : existing.monthlyCap,
     };
-    const p = parseInput(productSchema, merged, 'product');
+    const p = parseInput(this.#schema, merged, 'product');
     if (p.storeProductId !== existing.storeProductId || p.type !== existing.type) {
       const orders = await this.prisma.order.count({ where: { productId: id } });
       if (orders > 0) {

@@ -1,7 +1,7 @@
 // Tenant-scoped reads for the GraphQL layer. Every query here filters by appId (and by
 // player for client callers); `query` is plugin-prisma's selection, passed through so
 // nested fields are loaded in the same statements.
-import type { PrismaClient } from '../db.js';
+import type { PrismaClient } from '../platform/db.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { OrderStatus, Store } from '../generated/prisma/enums.js';
 

@@ -1,14 +1,13 @@
 // Store credentials per app and environment. Secrets are sealed (AES-GCM) and never
 // leave this service except to providers, unsealed, in memory.
 import { z } from 'zod';
-import type { PrismaClient } from '../db.js';
+import type { PrismaClient } from '../platform/db.js';
 import type { StoreAccount } from '../generated/prisma/client.js';
 import type { Store, StoreEnvironment } from '../generated/prisma/enums.js';
-import type { SecretBox } from '../crypto.js';
-import { NotFoundError, StoreAccountError, ValidationError } from '../errors.js';
-import type { StoreAccountConfig } from '../providers/types.js';
-import { providerFor } from '../providers/registry.js';
-import { parseTrustedRootsPem } from '../providers/huawei/roots.js';
+import type { SecretBox } from '../platform/crypto.js';
+import { NotFoundError, StoreAccountError, ValidationError } from '../platform/errors.js';
+import type { StoreAccountConfig, StoreModule } from '../providers/contract.js';
+import type { StoreCatalog } from '../providers/catalog.js';
 import { isUniqueViolation, isUuid, parseInput, rowId } from './validation.js';
 
 export interface StoreAccountInput {
@@ -48,6 +47,7 @@ export class StoreAccountsService {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly box: SecretBox,
+    private readonly catalog: StoreCatalog,
   ) {}
 
   list(query: Record<string, unknown>, appId: string) {
@@ -60,10 +60,10 @@ export class StoreAccountsService {
 
   async create(appId: string, input: StoreAccountInput): Promise<StoreAccount> {
     const common = parseInput(commonSchema, input, 'store account');
-    const module = providerFor(input.store);
-    const settings = parseInput(module.settingsSchema, defined(input.settings), `${input.store} settings`);
-    const secrets = parseInput(module.secretsSchema, defined(input.secrets), `${input.store} secrets`);
-    assertTrustedRootsAllowed(common.trustedRootsPem, input.store, input.environment);
+    const module = this.catalog.get(input.store);
+    const settings = parseInput(module.account.settings, defined(input.settings), `${input.store} settings`);
+    const secrets = parseInput(module.account.secrets, defined(input.secrets), `${input.store} secrets`);
+    this.#assertTrustedRootsAllowed(common.trustedRootsPem, module, input.environment);
     await this.#assertNameFree(appId, input.store, input.environment, common.name, null);
     return this.#forgetResolvedAfter(appId, this.prisma.storeAccount.create({
       data: {
@@ -91,19 +91,19 @@ export class StoreAccountsService {
       // Another store's fields would be dropped silently by this store's schemas.
       throw parseInputError(input.store.toLowerCase(), `this is a ${existing.store} account; give ${existing.store.toLowerCase()} fields`);
     }
-    const module = providerFor(existing.store);
+    const module = this.catalog.get(existing.store);
     const common = parseInput(commonSchema.partial(), input, 'store account');
     const settings = parseInput(
-      module.settingsSchema,
+      module.account.settings,
       { ...(existing.settings as Record<string, unknown>), ...defined(input.settings ?? {}) },
       `${existing.store} settings`,
     );
     const secrets = parseInput(
-      module.secretsSchema,
+      module.account.secrets,
       { ...this.box.openJson<Record<string, unknown>>(existing.sealedSecrets), ...defined(input.secrets ?? {}) },
       `${existing.store} secrets`,
     );
-    assertTrustedRootsAllowed(common.trustedRootsPem, existing.store, existing.environment);
+    this.#assertTrustedRootsAllowed(common.trustedRootsPem, module, existing.environment);
     if (common.name !== undefined) await this.#assertNameFree(appId, existing.store, existing.environment, common.name, existing.id);
     this.#cache.delete(existing.id);
     return this.#forgetResolvedAfter(appId, this.prisma.storeAccount.update({
@@ -116,6 +116,19 @@ export class StoreAccountsService {
         sealedSecrets: this.box.sealJson(secrets),
       },
     }));
+  }
+
+  #assertTrustedRootsAllowed(pem: string | null | undefined, module: StoreModule, environment: StoreEnvironment): void {
+    if (!pem) return;
+    const { trustedRoots } = module.account;
+    if (!trustedRoots) {
+      const stores = this.catalog.modules.filter((m) => m.account.trustedRoots).map((m) => m.store);
+      throw parseInputError('trustedRootsPem', `extra trusted roots apply to ${stores.join(', ') || 'no'} accounts only`);
+    }
+    if (environment === 'PRODUCTION') {
+      throw parseInputError('trustedRootsPem', 'extra trusted roots are for SANDBOX accounts only; production pins the store root');
+    }
+    trustedRoots(pem); // certificates that cannot be parsed are refused now, not at the first purchase
   }
 
   /** A friendlier refusal than the unique index's for the common, non-racing case. */
@@ -214,15 +227,6 @@ export class StoreAccountsService {
 function duplicateNameError(store?: Store, environment?: StoreEnvironment): ValidationError {
   const scope = store && environment ? `${store} ${environment} ` : '';
   return parseInputError('name', `this app already has a ${scope}store account with this name`);
-}
-
-function assertTrustedRootsAllowed(pem: string | null | undefined, store: Store, environment: StoreEnvironment): void {
-  if (!pem) return;
-  if (store !== 'HUAWEI') throw parseInputError('trustedRootsPem', 'extra trusted roots apply to HUAWEI accounts only');
-  if (environment === 'PRODUCTION') {
-    throw parseInputError('trustedRootsPem', 'extra trusted roots are for SANDBOX accounts only; production pins the store root');
-  }
-  parseTrustedRootsPem(pem); // certificates that cannot be parsed are refused now, not at the first purchase
 }
 
 function parseInputError(path: string, message: string): ValidationError {

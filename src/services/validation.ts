@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ValidationError } from '../errors.js';
+import { ValidationError } from '../platform/errors.js';
 import { Prisma } from '../generated/prisma/client.js';
 
 /** Parses with zod, turning failures into a typed ValidationError naming each field. */

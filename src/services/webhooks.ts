@@ -15,11 +15,11 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { z } from 'zod';
-import type { PrismaClient, TransactionClient } from '../db.js';
-import type { SecretBox } from '../crypto.js';
-import type { Logger } from '../logger.js';
+import type { PrismaClient, TransactionClient } from '../platform/db.js';
+import type { SecretBox } from '../platform/crypto.js';
+import type { Logger } from '../platform/logger.js';
 import type { Order, Prisma, TaskStatus, WebhookEndpoint } from '../generated/prisma/client.js';
-import { AppError, ConflictError, NotFoundError } from '../errors.js';
+import { AppError, ConflictError, NotFoundError } from '../platform/errors.js';
 import { backoffDelayMs } from '../fulfilment/backoff.js';
 import { OrderEventType } from '../fulfilment/events.js';
 import type { Fulfilment } from '../fulfilment/fulfilment.js';

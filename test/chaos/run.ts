@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { openDatabase, type Database } from '../../src/db.js';
+import { openDatabase, type Database } from '../../src/platform/db.js';
 import { FakeHuawei } from '../helpers/fake-huawei.js';
 import { FakeNowgg } from '../helpers/fake-nowgg.js';
 import { ServerInstance } from './lib/cluster.js';

@@ -7,11 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp, type ZeroDropApp } from '../../src/app.js';
 import { runCli } from '../../src/cli.js';
-import { loadEnv } from '../../src/env.js';
-import { createLogger } from '../../src/logger.js';
-import { openDatabase } from '../../src/db.js';
+import { loadEnv } from '../../src/platform/env.js';
+import { createLogger } from '../../src/platform/logger.js';
+import { openDatabase } from '../../src/platform/db.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { SLOW, runNode } from './process.js';
+import { builtInStores } from '../../src/providers/index.js';
 
 interface CliRun {
   code: number;
@@ -38,7 +39,7 @@ describe('the zerodrop CLI', () => {
   /** A server on the same database, to prove the keys the CLI printed work. */
   const withServer = async <T>(work: (app: ZeroDropApp) => Promise<T>): Promise<T> => {
     const env = loadEnv({ ...vars, MIGRATE_ON_START: 'false', LOG_LEVEL: 'silent' });
-    const app = await createApp({ env, logger: createLogger('silent'), startWorker: false });
+    const app = await createApp({ env, stores: builtInStores, logger: createLogger('silent'), startWorker: false });
     try {
       return await work(app);
     } finally {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { EnvError, envVariableNames, loadEnv } from '../../src/env.js';
+import { EnvError, envVariableNames, loadEnv } from '../../src/platform/env.js';
 import { SLOW, runProcess } from './process.js';
 
 function refusal(source: Record<string, string>): string {

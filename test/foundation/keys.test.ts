@@ -5,9 +5,12 @@ import { createHash } from 'node:crypto';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { graphql } from '../gql/index.js';
 import { createApp } from '../../src/app.js';
-import { createLogger } from '../../src/logger.js';
-import { schema } from '../../src/schema/index.js';
+import { createLogger } from '../../src/platform/logger.js';
+import { buildSchema } from '../../src/schema/index.js';
+import { builtInStores } from '../../src/providers/index.js';
 import { createTestApp, type Tenant, type TestApp } from '../helpers/app.js';
+
+const schema = buildSchema(builtInStores);
 
 const CreateApiKey = graphql(`
   mutation KeysCreateApiKey($input: CreateApiKeyInput!) {
@@ -158,6 +161,7 @@ describe('API keys', () => {
     const lines: string[] = [];
     const logged = await createApp({
       env: t.env,
+      stores: builtInStores,
       db: t.database.db,
       logger: createLogger('trace', { write: (line: string) => void lines.push(line) }),
       startWorker: false,

@@ -11,7 +11,7 @@ import {
   pendingSchemaSql,
   schemaPath,
   type MigrationPaths,
-} from '../../src/db/migrate.js';
+} from '../../src/platform/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { SLOW } from './process.js';
 

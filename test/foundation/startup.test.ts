@@ -11,13 +11,14 @@ import { randomBytes } from 'node:crypto';
 import { print } from 'graphql';
 import pg from 'pg';
 import { createApp } from '../../src/app.js';
-import { loadEnv } from '../../src/env.js';
-import { createLogger } from '../../src/logger.js';
+import { loadEnv } from '../../src/platform/env.js';
+import { createLogger } from '../../src/platform/logger.js';
 import { graphql } from '../gql/index.js';
 import { withDatabase } from '../global-setup.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { SLOW, startServer } from './process.js';
 import { freePort } from '../helpers/free-port.js';
+import { builtInStores } from '../../src/providers/index.js';
 
 const CreateProduct = graphql(`
   mutation StartupCreateProduct($input: CreateProductInput!) {
@@ -172,7 +173,7 @@ describe.concurrent('the server process', () => {
       REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
       LOG_LEVEL: 'silent',
     });
-    const app = await createApp({ env, db: database.db, logger: createLogger('silent'), startWorker: false });
+    const app = await createApp({ env, stores: builtInStores, db: database.db, logger: createLogger('silent'), startWorker: false });
     try {
       await database.db.ping(); // the pool's first connection is not what this measures
       const started = Date.now();
@@ -189,7 +190,7 @@ describe.concurrent('the server process', () => {
   it('does not migrate with MIGRATE_ON_START=false', SLOW, async () => {
     const database = await freshDatabase();
     const env = loadEnv({ ...database, MIGRATE_ON_START: 'false', CREATE_DEMO_APP: 'false', LOG_LEVEL: 'silent' });
-    const app = await createApp({ env, logger: createLogger('silent'), startWorker: false });
+    const app = await createApp({ env, stores: builtInStores, logger: createLogger('silent'), startWorker: false });
     try {
       const [row] = await app.db.prisma.$queryRaw<{ table: string | null }[]>`SELECT to_regclass('"_prisma_migrations"')::text AS "table"`;
       expect(row?.table).toBeNull();

@@ -11,9 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { graphql } from '../gql/index.js';
-import { schema } from '../../src/schema/index.js';
+import { buildSchema } from '../../src/schema/index.js';
+import { builtInStores } from '../../src/providers/index.js';
 import { createTestApp, type Credentials, type Tenant, type TestApp } from '../helpers/app.js';
 import { seedCatalogue, seedOrder } from './seed.js';
+
+const schema = buildSchema(builtInStores);
 
 const CreatePlayerToken = graphql(`
   mutation TenancyPlayerToken($input: CreatePlayerTokenInput!) {

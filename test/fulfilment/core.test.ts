@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backoffDelayMs } from '../../src/fulfilment/backoff.js';
 import { enqueueTask, TaskWorker } from '../../src/fulfilment/tasks.js';
-import { createLogger } from '../../src/logger.js';
-import type { VerifiedPurchase } from '../../src/providers/types.js';
+import { createLogger } from '../../src/platform/logger.js';
+import type { VerifiedPurchase } from '../../src/providers/contract.js';
 import { createTestApp, type Tenant, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;

@@ -7,9 +7,11 @@ import { randomBytes } from 'node:crypto';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type ExecutionResult } from 'graphql';
 import { createApp, type ZeroDropApp } from '../../src/app.js';
-import { loadEnv, type Env } from '../../src/env.js';
-import { createLogger } from '../../src/logger.js';
+import { loadEnv, type Env } from '../../src/platform/env.js';
+import { createLogger } from '../../src/platform/logger.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { builtInStores } from '../../src/providers/index.js';
+import type { StoreModule } from '../../src/providers/contract.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
@@ -37,7 +39,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp(overrides: Record<string, string> = {}, options: { startWorker?: boolean; database?: TestDatabase } = {}): Promise<TestApp> {
+export async function createTestApp(overrides: Record<string, string> = {}, options: { startWorker?: boolean; database?: TestDatabase; stores?: readonly StoreModule[] } = {}): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase());
   const env = loadEnv({
     NODE_ENV: 'test',
@@ -51,6 +53,7 @@ export async function createTestApp(overrides: Record<string, string> = {}, opti
   });
   const app = await createApp({
     env,
+    stores: options.stores ?? builtInStores,
     db: database.db,
     logger: createLogger(env.LOG_LEVEL),
     startWorker: options.startWorker ?? false,

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { openDatabase, type Database, type QueryListener } from '../../src/db.js';
+import { openDatabase, type Database, type QueryListener } from '../../src/platform/db.js';
 import { withDatabase } from '../global-setup.js';
 
 export interface TestDatabase {

@@ -10,7 +10,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { ZeroDropApp } from '../../src/app.js';
 import type { PurchaseAccount } from '../../src/fulfilment/fulfilment.js';
-import type { VerifiedPurchase } from '../../src/providers/types.js';
+import type { VerifiedPurchase } from '../../src/providers/contract.js';
 import { attachGraphqlWs } from '../../src/http/graphql-ws.js';
 import type { Credentials } from '../helpers/app.js';
 

@@ -1,7 +1,7 @@
 // Two ZeroDrop instances on one PostgreSQL and one Redis: events committed on one reach
 // subscribers on the other, and webhooks go out once however many relays and workers run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db.js';
+import { openDatabase } from '../../src/platform/db.js';
 import { createTestApp, type Tenant, type TestApp } from '../helpers/app.js';
 import { buy, openShop, sleep, sseSubscribe, type Shop } from './helpers.js';
 import { WebhookReceiver } from './receiver.js';

@@ -2,8 +2,8 @@
 // answered {"success":true} only when durable; replays, stale events and unknown orders.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
-import { openDatabase } from '../../src/db.js';
-import { createLogger } from '../../src/logger.js';
+import { openDatabase } from '../../src/platform/db.js';
+import { createLogger } from '../../src/platform/logger.js';
 import { FakeNowgg } from '../helpers/fake-nowgg.js';
 import { createTestApp, type Tenant, type TestApp } from '../helpers/app.js';
 import {
@@ -15,6 +15,7 @@ import {
   WEBHOOK_API_KEY,
   type NowggAccountIds,
 } from './setup.js';
+import { builtInStores } from '../../src/providers/index.js';
 
 const DAY = 86_400_000;
 
@@ -221,7 +222,7 @@ describe('database down', () => {
   it('answers 503 so now.gg delivers the notification again', async () => {
     // A PostgreSQL that refuses connections: nothing can be made durable.
     const db = await openDatabase({ databaseUrl: 'postgresql://postgres@127.0.0.1:1/zerodrop_down' });
-    const down = await createApp({ env: { ...t.env, REDIS_URL: undefined }, db, logger: createLogger('silent'), startWorker: false });
+    const down = await createApp({ env: { ...t.env, REDIS_URL: undefined }, stores: builtInStores, db, logger: createLogger('silent'), startWorker: false });
     try {
       const res = await down.fetch(
         new Request(`http://zerodrop.test${account.webhookPath}`, {

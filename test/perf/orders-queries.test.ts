@@ -1,6 +1,6 @@
 // The orders list loads each page's products and entitlements with the page, not per
 // order: a constant number of SQL statements per request (≤ 3), whatever the page size
-// and however deep the page. Counted with the database's statement hook (src/db.ts).
+// and however deep the page. Counted with the database's statement hook (src/platform/db.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../gql/index.js';
 import { createTestApp, type Tenant, type TestApp } from '../helpers/app.js';

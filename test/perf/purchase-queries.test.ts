@@ -2,7 +2,7 @@
 // the fulfilment core hands over the row it inserted (or found) and the order's
 // entitlements. These tests hold the answer to a fresh read of the same order, field by
 // field, for each kind of delivery, and bound the SQL statements of a new purchase and
-// of a resubmission (counted with the database's statement hook, src/db.ts).
+// of a resubmission (counted with the database's statement hook, src/platform/db.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../gql/index.js';
 import { createTestApp, type Tenant, type TestApp } from '../helpers/app.js';

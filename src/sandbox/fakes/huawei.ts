@@ -17,9 +17,9 @@ import {
 } from '@peculiar/x509';
 import { CompactSign, decodeProtectedHeader, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import type { StoreEnvironment } from '../../generated/prisma/enums.js';
-import { HUAWEI_API_PATHS } from '../../providers/huawei/client.js';
-import { HUAWEI_LEAF_CERTIFICATE_OID } from '../../providers/huawei/jws.js';
-import type { StoreAccountConfig } from '../../providers/types.js';
+import { HUAWEI_API_PATHS } from '../../providers/huawei/protocol/client.js';
+import { HUAWEI_LEAF_CERTIFICATE_OID } from '../../providers/huawei/protocol/jws.js';
+import type { StoreAccountConfig } from '../../providers/contract.js';
 
 const crypto = webcrypto as unknown as Crypto;
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -2,7 +2,7 @@
 // mints the HS256 JWTs Huya's SDK hands a mini-program. Real MD5 and real JWS, no mocks.
 import { createHash } from 'node:crypto';
 import { SignJWT } from 'jose';
-import type { StoreAccountConfig } from '../../providers/types.js';
+import type { StoreAccountConfig } from '../../providers/contract.js';
 
 export const HUYA_TEST_APP_ID = 'hy-app-1001';
 export const HUYA_TEST_EXT_UUID = 'ext-uuid-abc123';

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { FAILPOINT_NOTICE_PREFIX } from '../../../src/failpoints.js';
+import { FAILPOINT_NOTICE_PREFIX } from '../../../src/platform/failpoints.js';
 import { send, sleep } from './api.js';
 
 const READY_TIMEOUT_MS = 90_000;

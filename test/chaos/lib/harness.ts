@@ -1,6 +1,6 @@
 // What every scenario gets: the server processes, the fake stores behind their fault
 // proxies, a database connection for the verdict, and the run's settings.
-import type { PrismaClient } from '../../../src/db.js';
+import type { PrismaClient } from '../../../src/platform/db.js';
 import type { FakeHuawei } from '../../helpers/fake-huawei.js';
 import type { FakeNowgg } from '../../helpers/fake-nowgg.js';
 import type { ServerInstance } from './cluster.js';

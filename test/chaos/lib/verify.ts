@@ -1,7 +1,7 @@
 // The verdict after the dust settles: for every paid purchase, read what the database
 // and the fake store hold and check the promise — one order, one grant, each event once,
 // acknowledged at the store once (repeats only where the store itself shrugs them off).
-import type { PrismaClient } from '../../../src/db.js';
+import type { PrismaClient } from '../../../src/platform/db.js';
 import { STORE_ACK_TASK } from '../../../src/fulfilment/fulfilment.js';
 import { sleep } from './api.js';
 import type { ChaosPurchase, StoreDriver } from './stores.js';

@@ -3,7 +3,7 @@
 // ones (after the order insert, after the commit before the answer, after the store's
 // acknowledgement before it is recorded). After a last restart and a quiet period,
 // every purchase must be delivered once and acknowledged once.
-import { FAILPOINTS } from '../../../src/failpoints.js';
+import { FAILPOINTS } from '../../../src/platform/failpoints.js';
 import { sleep } from '../lib/api.js';
 import type { ServerInstance } from '../lib/cluster.js';
 import { pick, seconds, uniform, type Harness, type ScenarioResult } from '../lib/harness.js';

@@ -2,15 +2,15 @@
 // it, confirm semantics, status queries with refunds, and every failure mode.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError, StoreAccountError, StoreRejectedError, StoreUnavailableError } from '../../../src/errors.js';
+import { AppError, StoreAccountError, StoreRejectedError, StoreUnavailableError } from '../../../src/platform/errors.js';
 import {
   HUAWEI_API_PATHS,
   confirmDelivery,
-  huaweiProvider,
   queryOrderStatus,
-} from '../../../src/providers/huawei/index.js';
-import type { AckRequest } from '../../../src/providers/types.js';
+} from '../../../src/providers/huawei/protocol/index.js';
+import type { AckRequest } from '../../../src/providers/contract.js';
 import { FakeHuawei, type SignedPurchase } from '../../helpers/fake-huawei.js';
+import { huawei as huaweiProvider } from '../../../src/providers/huawei/index.js';
 
 let fake: FakeHuawei;
 

@@ -1,7 +1,7 @@
 // JWS verification against the fake Huawei PKI: the valid path, every hostile token, and
 // the chain cache. Real certificates, real signatures.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { PurchaseVerificationError } from '../../../src/errors.js';
+import { PurchaseVerificationError } from '../../../src/platform/errors.js';
 import {
   HUAWEI_CBG_ROOT_CA_G2_SHA256,
   clearHuaweiChainCache,
@@ -10,7 +10,7 @@ import {
   trustSetFromPem,
   verifyHuaweiJws,
   type TrustSet,
-} from '../../../src/providers/huawei/index.js';
+} from '../../../src/providers/huawei/protocol/index.js';
 import { FakeHuawei, type HostileTokenKind } from '../../helpers/fake-huawei.js';
 
 let fake: FakeHuawei;

@@ -2,9 +2,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PurchaseVerificationError } from '../../../src/errors.js';
-import { verifyHuaweiNotification, type HuaweiNotification } from '../../../src/providers/huawei/index.js';
-import type { StoreAccountConfig } from '../../../src/providers/types.js';
+import { PurchaseVerificationError } from '../../../src/platform/errors.js';
+import { verifyHuaweiNotification, type HuaweiNotification } from '../../../src/providers/huawei/protocol/index.js';
+import type { StoreAccountConfig } from '../../../src/providers/contract.js';
 import { FakeHuawei } from '../../helpers/fake-huawei.js';
 
 let fake: FakeHuawei;

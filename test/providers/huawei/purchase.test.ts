@@ -1,6 +1,6 @@
 // Client submissions → VerifiedPurchase, against purchases signed by the fake Huawei.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PurchaseVerificationError, StoreAccountError } from '../../../src/errors.js';
+import { PurchaseVerificationError, StoreAccountError } from '../../../src/platform/errors.js';
 import {
   HUAWEI_CBG_ROOT_CA_G2_PEM,
   HUAWEI_CBG_ROOT_CA_G2_SHA256,
@@ -9,8 +9,8 @@ import {
   parseTrustedRootsPem,
   verifyHuaweiPurchase,
   type HuaweiPurchaseSubmission,
-} from '../../../src/providers/huawei/index.js';
-import { certificateExtensionOids } from '../../../src/providers/huawei/der.js';
+} from '../../../src/providers/huawei/protocol/index.js';
+import { certificateExtensionOids } from '../../../src/providers/huawei/protocol/der.js';
 import { FakeHuawei } from '../../helpers/fake-huawei.js';
 
 let fake: FakeHuawei;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../../src/errors.js';
+import { ValidationError } from '../../../src/platform/errors.js';
 import {
   accessDecision,
   arrearsBeans,
@@ -13,7 +13,7 @@ import {
   tierFor,
   type RevenueShareConfig,
   type RevenueTier,
-} from '../../../src/providers/huya/index.js';
+} from '../../../src/providers/huya/protocol/index.js';
 
 /** Plain reference: find the last reached tier by a loop, charge whole income at its rate, cap. */
 function referenceFee(income: bigint, tiers: readonly RevenueTier[], cap: bigint): bigint {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PurchaseVerificationError, StoreAccountError } from '../../../src/errors.js';
-import { getCallbackSigningData, huyaSignature, verifyHuyaCallback } from '../../../src/providers/huya/index.js';
+import { PurchaseVerificationError, StoreAccountError } from '../../../src/platform/errors.js';
+import { getCallbackSigningData, huyaSignature, verifyHuyaCallback } from '../../../src/providers/huya/protocol/index.js';
 import {
   HUYA_TEST_APP_ID,
   HUYA_TEST_EXT_SECRET,

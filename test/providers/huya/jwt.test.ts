@@ -1,8 +1,8 @@
 import { SignJWT } from 'jose';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../../src/errors.js';
-import { HuyaPlayerTokenError, verifyHuyaSdkJwt } from '../../../src/providers/huya/index.js';
+import { AppError } from '../../../src/platform/errors.js';
+import { HuyaPlayerTokenError, verifyHuyaSdkJwt } from '../../../src/providers/huya/protocol/index.js';
 import { HUYA_TEST_EXT_SECRET, huyaTestAccount, mintHuyaSdkJwt } from '../../helpers/huya.js';
 
 const now = new Date('2024-05-10T04:00:00Z');

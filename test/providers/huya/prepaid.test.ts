@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { PurchaseVerificationError, ValidationError } from '../../../src/errors.js';
+import { PurchaseVerificationError, ValidationError } from '../../../src/platform/errors.js';
 import {
   accessDurationForCallback,
   daysForLevel,
   extendAccess,
   goodsAccess,
   parseTimeLimitedConfig,
-} from '../../../src/providers/huya/index.js';
+} from '../../../src/providers/huya/protocol/index.js';
 
 const levels = parseTimeLimitedConfig([
   { level: 1, days: 7 },

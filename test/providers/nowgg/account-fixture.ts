@@ -1,6 +1,6 @@
 // A now.gg store account pointed at a FakeNowgg.
 import type { StoreEnvironment } from '../../../src/generated/prisma/enums.js';
-import type { StoreAccountConfig } from '../../../src/providers/types.js';
+import type { StoreAccountConfig } from '../../../src/providers/contract.js';
 import type { FakeNowgg } from '../../helpers/fake-nowgg.js';
 
 export const WEBHOOK_API_KEY = 'wh_test_key_5f1c';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PurchaseVerificationError, StoreRejectedError, StoreUnavailableError } from '../../../src/errors.js';
-import { NowggClient, createNowggClient } from '../../../src/providers/nowgg/index.js';
+import { PurchaseVerificationError, StoreRejectedError, StoreUnavailableError } from '../../../src/platform/errors.js';
+import { NowggClient, createNowggClient } from '../../../src/providers/nowgg/protocol/index.js';
 import { FakeNowgg } from '../../helpers/fake-nowgg.js';
 import { nowggAccount } from './account-fixture.js';
 

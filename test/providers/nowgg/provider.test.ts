@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProductType } from '../../../src/generated/prisma/enums.js';
-import type { AckRequest, VerifiedPurchase } from '../../../src/providers/types.js';
-import { acknowledgeNowggPurchase, nowggProvider, verifyNowggPurchase } from '../../../src/providers/nowgg/index.js';
+import type { AckRequest, VerifiedPurchase } from '../../../src/providers/contract.js';
+import { acknowledgeNowggPurchase, verifyNowggPurchase } from '../../../src/providers/nowgg/protocol/index.js';
+import { nowgg as nowggProvider } from '../../../src/providers/nowgg/index.js';
 import { FakeNowgg, type FakeNowggStoreType } from '../../helpers/fake-nowgg.js';
 import { nowggAccount } from './account-fixture.js';
 

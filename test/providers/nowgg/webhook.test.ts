@@ -1,14 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from '../../../src/errors.js';
-import type { StoreAccountConfig } from '../../../src/providers/types.js';
+import { AppError } from '../../../src/platform/errors.js';
+import type { StoreAccountConfig } from '../../../src/providers/contract.js';
 import {
   NOWGG_WEBHOOK_SUCCESS_BODY,
   parseNowggWebhook,
   readNowggWebhook,
   type NowggNotification,
-} from '../../../src/providers/nowgg/index.js';
+} from '../../../src/providers/nowgg/protocol/index.js';
 import { FakeNowgg } from '../../helpers/fake-nowgg.js';
 import { nowggAccount, WEBHOOK_API_KEY } from './account-fixture.js';
 
