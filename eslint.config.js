@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'src/generated/', 'test/gql/', '.data/', 'scripts/tmp/', 'bench/results/', 'dist/'] },
+  { ignores: ['node_modules/', 'src/generated/', 'test/gql/', 'examples/typescript-client/gql/', '.data/', 'scripts/tmp/', 'bench/results/', 'dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

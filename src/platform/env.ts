@@ -63,6 +63,13 @@ const envSchema = z.object({
   WORKER_LEASE_MS: int(1_000, 3_600_000).default(60_000),
   STORE_HTTP_TIMEOUT_MS: int(100, 120_000).default(10_000),
   PLAYER_TOKEN_MAX_TTL_SECONDS: int(60).default(86_400),
+  /**
+   * Revocation check of Huawei JWS certificates against their CRLs: enforce (default, as
+   * Huawei's reference verifiers), soft-fail (accept when a CRL cannot be fetched) or off.
+   */
+  HUAWEI_CRL_POLICY: z.enum(['enforce', 'soft-fail', 'off']).default('enforce'),
+  /** Timeout of one CRL download. */
+  HUAWEI_CRL_TIMEOUT_MS: int(100, 60_000).default(5_000),
   HUYA_TIMESTAMP_WINDOW_SECONDS: int(1).default(300),
   HUYA_TIME_ZONE: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai').default('Asia/Shanghai'),
   SHUTDOWN_GRACE_MS: int(0).default(10_000),

@@ -4,6 +4,7 @@ import type { Entitlement, Order } from '../../generated/prisma/client.js';
 import { AppError, NotFoundError, PurchaseRevokedError } from '../../platform/errors.js';
 import { failpoint } from '../../platform/failpoints.js';
 import {
+  HuaweiCrlChecker,
   queryOrderStatus,
   readHuaweiAccount,
   verifyHuaweiNotification,
@@ -37,13 +38,24 @@ export type NotificationOutcome = 'PROCESSED' | 'DUPLICATE';
 export function createHuaweiService(deps: StoreDeps, storeAccounts: StoreAccountsService = deps.storeAccounts) {
   const { fulfilment, prisma } = deps;
   const timeoutMs = deps.env.STORE_HTTP_TIMEOUT_MS;
+  // One CRL cache for every account of this instance. CRL URLs come from certificates that
+  // chain to a trusted root (Huawei's, or a sandbox account's own test root).
+  // TODO(net): download through the SSRF guard (src/platform/outbound-url.ts) once it lands:
+  // a sandbox account's root is tenant-controlled, and so are its certificates' CRL URLs.
+  const crlChecker = new HuaweiCrlChecker({
+    policy: deps.env.HUAWEI_CRL_POLICY,
+    timeoutMs: deps.env.HUAWEI_CRL_TIMEOUT_MS,
+    onUnavailable: (event) =>
+      deps.logger.warn({ ...event }, event.policy === 'soft-fail' ? 'Huawei CRL unavailable; accepted (soft-fail)' : 'Huawei CRL unavailable; refused'),
+  });
 
   /** Verifies, records and grants one purchase. A revoked purchase is recorded, then refused. */
   async function deliver(account: StoreAccountConfig, playerId: string, submission: HuaweiSubmission): Promise<HuaweiDelivery> {
-    const purchase = await verifyHuaweiPurchase(account, {
-      purchaseData: submission.purchaseData ?? null,
-      jwsPurchaseOrder: submission.jwsPurchaseOrder ?? null,
-    });
+    const purchase = await verifyHuaweiPurchase(
+      account,
+      { purchaseData: submission.purchaseData ?? null, jwsPurchaseOrder: submission.jwsPurchaseOrder ?? null },
+      { revocation: crlChecker },
+    );
     const result = await fulfilment.recordPurchase({ account, playerId, purchase });
     failpoint('after-commit-before-answer');
     if (result.order.status === 'REVOKED') {
@@ -88,7 +100,7 @@ export function createHuaweiService(deps: StoreDeps, storeAccounts: StoreAccount
     async handleNotification(storeAccountId: string, body: string): Promise<NotificationOutcome> {
       const account = await storeAccounts.configById(storeAccountId);
       if (!account || account.store !== 'HUAWEI') throw new NotificationAccountError();
-      const notification = await verifyHuaweiNotification(account, body);
+      const notification = await verifyHuaweiNotification(account, body, { revocation: crlChecker });
       const current = await currentState(account, notification);
       const processed = await fulfilment.processNotification(
         {
@@ -134,7 +146,7 @@ export function createHuaweiService(deps: StoreDeps, storeAccounts: StoreAccount
       if (!order) throw new NotFoundError('Huawei order');
       const account = await storeAccounts.config(appId, order.storeAccountId);
       if (!order.purchaseToken) return order;
-      const current = await queryOrderStatus(account, { purchaseOrderId: order.storeOrderId, purchaseToken: order.purchaseToken }, { timeoutMs });
+      const current = await queryOrderStatus(account, { purchaseOrderId: order.storeOrderId, purchaseToken: order.purchaseToken }, { timeoutMs, revocation: crlChecker });
       if (current.revocation && order.status !== 'REVOKED') return fulfilment.revokeOrder(order.id, current.revocation);
       return order;
     },
@@ -144,7 +156,7 @@ export function createHuaweiService(deps: StoreDeps, storeAccounts: StoreAccount
   async function currentState(account: StoreAccountConfig, notification: HuaweiNotification): Promise<VerifiedPurchase | null> {
     const { purchaseOrderId, purchaseToken } = notification.metadata;
     if (!purchaseOrderId || !purchaseToken || readHuaweiAccount(account).credentials === null) return null;
-    return queryOrderStatus(account, { purchaseOrderId, purchaseToken }, { timeoutMs });
+    return queryOrderStatus(account, { purchaseOrderId, purchaseToken }, { timeoutMs, revocation: crlChecker });
   }
 }
 

@@ -2,6 +2,7 @@
 // purchase orders and notifications signed like Huawei signs them, and the server API
 // (order status query, shipped/confirm for orders and subscriptions) over HTTP, checking
 // our Bearer JWTs. Faults can be injected per call; hostile tokens are built on demand.
+// Like Huawei's, the leaf and intermediate name CRL distribution points (huawei-crl.ts).
 // Used by the tests and by `zerodrop sandbox` (always with environment SANDBOX there).
 import 'reflect-metadata'; // tsyringe (inside @peculiar/x509) needs the Reflect metadata API
 import { createHash, generateKeyPairSync, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
@@ -9,6 +10,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import {
   BasicConstraintsExtension,
+  CRLDistributionPointsExtension,
   Extension,
   KeyUsageFlags,
   KeyUsagesExtension,
@@ -20,6 +22,7 @@ import type { StoreEnvironment } from '../../generated/prisma/enums.js';
 import { HUAWEI_API_PATHS } from '../../providers/huawei/protocol/client.js';
 import { HUAWEI_LEAF_CERTIFICATE_OID } from '../../providers/huawei/protocol/jws.js';
 import type { StoreAccountConfig } from '../../providers/contract.js';
+import { FakeCrlServer } from './huawei-crl.js';
 
 const crypto = webcrypto as unknown as Crypto;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -43,6 +46,8 @@ interface IssueOptions {
   huaweiOid?: boolean;
   notBefore?: Date;
   notAfter?: Date;
+  /** CRL distribution point URL written into the certificate. */
+  crlUrl?: string | undefined;
 }
 
 const HASH_FOR_CURVE: Record<Curve, string> = { 'P-256': 'SHA-256', 'P-384': 'SHA-384' };
@@ -95,7 +100,10 @@ async function issue(issuer: CertifiedKey, options: IssueOptions): Promise<Certi
       publicKey: keys.publicKey,
       signingKey: issuer.keys.privateKey,
       signingAlgorithm: { name: 'ECDSA', hash: HASH_FOR_CURVE[issuer.curve] } as EcdsaParams,
-      extensions: options.ca ? caExtensions() : leafExtensions(options.huaweiOid ?? false),
+      extensions: [
+        ...(options.ca ? caExtensions() : leafExtensions(options.huaweiOid ?? false)),
+        ...(options.crlUrl === undefined ? [] : [new CRLDistributionPointsExtension([options.crlUrl])]),
+      ],
     },
     crypto,
   );
@@ -108,16 +116,27 @@ interface Pki {
   leaf: CertifiedKey;
 }
 
-/** Shaped like Huawei's: P-384 root and intermediate (SHA-384 signatures), P-256 leaf for ES256. */
-async function createPki(label: string): Promise<Pki> {
+/**
+ * Shaped like Huawei's: P-384 root and intermediate (SHA-384 signatures), P-256 leaf for ES256.
+ * With `crl`, the intermediate names the root's CRL and the leaf the intermediate's, and both are published.
+ */
+async function createPki(label: string, crl?: FakeCrlServer): Promise<Pki> {
   const root = await createSelfSigned({ subject: `C=CN, O=Huawei, OU=Huawei CBG, CN=${label} Root CA G2`, curve: 'P-384', ca: true });
-  const intermediate = await issue(root, { subject: `C=CN, O=Huawei, OU=Huawei CBG, CN=${label} IAP CA`, curve: 'P-384', ca: true });
+  const intermediate = await issue(root, {
+    subject: `C=CN, O=Huawei, OU=Huawei CBG, CN=${label} IAP CA`,
+    curve: 'P-384',
+    ca: true,
+    crlUrl: crl?.url('root'),
+  });
   const leaf = await issue(intermediate, {
     subject: `C=CN, O=Huawei, OU=Huawei CBG, CN=${label} IAP Signing`,
     curve: 'P-256',
     ca: false,
     huaweiOid: true,
+    crlUrl: crl?.url('intermediate'),
   });
+  crl?.publish('root', { certificate: root.certificate, privateKey: root.keys.privateKey, hash: 'SHA-384' });
+  crl?.publish('intermediate', { certificate: intermediate.certificate, privateKey: intermediate.keys.privateKey, hash: 'SHA-384' });
   return { root, intermediate, leaf };
 }
 
@@ -219,6 +238,8 @@ export class FakeHuawei {
   /** A second, unrelated root: signs the "foreign-chain" tokens. */
   readonly foreignRootPem: string;
   readonly requests: RecordedApiRequest[] = [];
+  /** The PKI's CRL distribution points: revocations, faults, fetch counts. */
+  readonly crl: FakeCrlServer;
 
   readonly #pki: Pki;
   readonly #foreignPki: Pki;
@@ -229,7 +250,8 @@ export class FakeHuawei {
   #defaultCredentials: FakeApiCredentials | null = null;
   #baseUrl: string | null = null;
 
-  private constructor(options: FakeHuaweiOptions, pki: Pki, foreignPki: Pki) {
+  private constructor(options: FakeHuaweiOptions, pki: Pki, foreignPki: Pki, crl: FakeCrlServer) {
+    this.crl = crl;
     this.applicationId = options.applicationId ?? '6917500000000000001';
     this.environment = options.environment ?? 'SANDBOX';
     this.#pki = pki;
@@ -240,8 +262,9 @@ export class FakeHuawei {
 
   /** Generates the PKIs and listens on 127.0.0.1 at a free port. */
   static async start(options: FakeHuaweiOptions = {}): Promise<FakeHuawei> {
-    const [pki, foreignPki] = await Promise.all([createPki('Fake Huawei CBG'), createPki('Attacker')]);
-    const fake = new FakeHuawei(options, pki, foreignPki);
+    const crl = await FakeCrlServer.start();
+    const [pki, foreignPki] = await Promise.all([createPki('Fake Huawei CBG', crl), createPki('Attacker')]);
+    const fake = new FakeHuawei(options, pki, foreignPki, crl);
     await new Promise<void>((resolve) => fake.#server.listen(0, '127.0.0.1', resolve));
     const { port } = fake.#server.address() as AddressInfo;
     fake.#baseUrl = `http://127.0.0.1:${port}`;
@@ -257,6 +280,13 @@ export class FakeHuawei {
     // Hung requests (fault "hang") would otherwise keep close() waiting forever.
     this.#server.closeAllConnections();
     await new Promise<void>((resolve, reject) => this.#server.close((error) => (error ? reject(error) : resolve())));
+    await this.crl.close();
+  }
+
+  /** Lists the signing leaf (on the intermediate's CRL) or the intermediate (on the root's CRL) as revoked. */
+  revokeCertificate(which: 'leaf' | 'intermediate'): void {
+    const [crlName, certificate] = which === 'leaf' ? ['intermediate', this.#pki.leaf] : ['root', this.#pki.intermediate];
+    this.crl.revoke(crlName, certificate.certificate.serialNumber);
   }
 
   // ---- API keys and store accounts ----------------------------------------------------

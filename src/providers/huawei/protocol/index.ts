@@ -52,6 +52,14 @@ export {
   type HuaweiOrderReference,
 } from './client.js';
 export {
+  HUAWEI_CRL_POLICIES,
+  HuaweiCrlChecker,
+  type CrlFetch,
+  type CrlUnavailableEvent,
+  type HuaweiCrlCheckerOptions,
+  type HuaweiCrlPolicy,
+} from './crl.js';
+export {
   HUAWEI_LEAF_CERTIFICATE_OID,
   clearHuaweiChainCache,
   huaweiChainCacheStats,

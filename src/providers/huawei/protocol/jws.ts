@@ -1,11 +1,14 @@
 // Verifies Huawei JWS (purchase orders, API answers, notifications) as Huawei specifies:
 // ES256 only, x5c = [leaf, intermediate, root] chaining to a trusted root we hold ourselves
-// (never the header's root), validity dates, Huawei's leaf OID, then the signature.
+// (never the header's root), validity dates, Huawei's leaf OID, the signature, then
+// revocation of the leaf and intermediate (crl.ts) when a checker is given.
 // jose checks only the signature; the chain is ours. Validated chains are cached because
-// every purchase from one signing certificate repeats the same x5c.
+// every purchase from one signing certificate repeats the same x5c; revocation is checked
+// on every token (against cached CRLs), so a revocation is seen without waiting for the chain cache.
 import { X509Certificate, createHash } from 'node:crypto';
 import { compactVerify, importX509 } from 'jose';
 import { PurchaseVerificationError } from '../../../platform/errors.js';
+import type { HuaweiCrlChecker } from './crl.js';
 import { certificateExtensionOids } from './der.js';
 import type { TrustSet, TrustedRoot } from './roots.js';
 
@@ -19,6 +22,8 @@ const BASE64_CERTIFICATE = /^[A-Za-z0-9+/]+={0,2}$/;
 export interface VerifyHuaweiJwsOptions {
   /** Clock for certificate validity; tests move it. Defaults to the current time. */
   now?: Date;
+  /** Checks the leaf and intermediate against their CRLs (HUAWEI_CRL_POLICY). Absent: no check. */
+  revocation?: HuaweiCrlChecker;
 }
 
 export interface VerifiedHuaweiJws {
@@ -29,6 +34,10 @@ export interface VerifiedHuaweiJws {
 
 interface ValidatedChain {
   leafKey: CryptoKey;
+  leaf: X509Certificate;
+  intermediate: X509Certificate;
+  /** The trusted root the intermediate chains to (not the header's copy). */
+  root: X509Certificate;
   rootSha256: string;
   /** The chain is only usable while every certificate in it is valid. */
   validFrom: number;
@@ -185,6 +194,9 @@ async function validateChain(x5c: string[], trustSet: TrustSet, now: Date): Prom
 
   return {
     leafKey,
+    leaf,
+    intermediate,
+    root: root.certificate,
     rootSha256: root.sha256,
     validFrom: Math.max(...validities.map((validity) => validity.notBefore.getTime())),
     validUntil: Math.min(...validities.map((validity) => validity.notAfter.getTime())),
@@ -217,7 +229,8 @@ async function validatedChainFor(x5c: string[], trustSet: TrustSet, now: Date): 
 /**
  * Verifies a Huawei JWS against `trustSet` and returns its JSON payload.
  * Throws PurchaseVerificationError: MALFORMED_PURCHASE, UNSUPPORTED_ALGORITHM,
- * UNTRUSTED_CERTIFICATE, CERTIFICATE_EXPIRED or BAD_SIGNATURE.
+ * UNTRUSTED_CERTIFICATE, CERTIFICATE_EXPIRED, BAD_SIGNATURE or CERTIFICATE_REVOKED; with a
+ * revocation checker under policy enforce, StoreUnavailableError when a CRL cannot be had.
  */
 export async function verifyHuaweiJws(
   jws: string,
@@ -237,7 +250,8 @@ export async function verifyHuaweiJws(
   }
   if (header.crit !== undefined) throw malformed('JWS crit header parameters are not supported');
 
-  const chain = await validatedChainFor(readX5c(header), trustSet, options.now ?? new Date());
+  const now = options.now ?? new Date();
+  const chain = await validatedChainFor(readX5c(header), trustSet, now);
 
   let payloadBytes: Uint8Array;
   try {
@@ -255,5 +269,13 @@ export async function verifyHuaweiJws(
     throw malformed('JWS payload is not JSON', error);
   }
   if (!isRecord(payload)) throw malformed('JWS payload is not a JSON object');
+  // After the signature: a forged token never makes us download anything.
+  await options.revocation?.assertNotRevoked(
+    [
+      { role: 'leaf', certificate: chain.leaf, issuer: chain.intermediate },
+      { role: 'intermediate', certificate: chain.intermediate, issuer: chain.root },
+    ],
+    now,
+  );
   return { payload, rootSha256: chain.rootSha256 };
 }
