@@ -210,6 +210,9 @@ function serverEnv(kind: DatabaseKind, dataDir: string, database: BenchDatabase 
     ZERODROP_ADMIN_TOKEN: ADMIN_TOKEN,
     ZERODROP_MASTER_KEY: MASTER_KEY,
     RATE_LIMIT_PER_MINUTE: '1000000',
+    // The fake stores listen on 127.0.0.1.
+    OUTBOUND_ALLOW_PRIVATE: 'true',
+    ALLOW_PRODUCTION_API_BASE_URL: 'true',
   };
 }
 

@@ -41,6 +41,21 @@ export interface ZeroDropApp {
   close(): Promise<void>;
 }
 
+/**
+ * CORS from CORS_ORIGINS: `*` answers any origin; a list answers only its members; an
+ * empty list sends no CORS headers (browsers then refuse cross-origin calls). Credentials
+ * are never allowed: callers authenticate with bearer keys, not cookies.
+ */
+function corsOptions(origins: string[]) {
+  if (origins.length === 0) return false;
+  const any = origins.includes('*');
+  return (request: Request) => {
+    const origin = request.headers.get('origin');
+    if (!origin || (!any && !origins.includes(origin))) return false;
+    return { origin, credentials: false, maxAge: 600 };
+  };
+}
+
 export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp> {
   const container = await createContainer(options);
   const { env, logger, db, auth, services, worker, pubsub, catalog } = container;
@@ -67,6 +82,7 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
     graphqlEndpoint: '/graphql',
     graphiql: env.GRAPHIQL ? { title: 'ZeroDrop', defaultQuery: '{ app { id name } }' } : false,
     landingPage: false,
+    cors: corsOptions(env.CORS_ORIGINS),
     // checkGraphqlBody enforces a tighter limit before Yoga sees the request; Yoga's own
     // would re-wrap every body in a TransformStream and a second Request.
     maxRequestBodySize: false,

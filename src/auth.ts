@@ -1,6 +1,7 @@
 // Who is calling: operator (admin token), an app's server key, or an app's client key
 // acting for one player (player token). Keys are looked up by SHA-256 hash.
-import { createRemoteJWKSet, decodeJwt, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, customFetch, decodeJwt, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { strictOutbound, type OutboundGuard } from './platform/outbound-url.js';
 import type { PrismaClient } from './platform/db.js';
 import { constantTimeEqual, randomToken, sha256Hex, type SecretBox } from './platform/crypto.js';
 import { AppError } from './platform/errors.js';
@@ -59,6 +60,8 @@ export class Authenticator {
   readonly #extraVerifiers: readonly PlayerTokenVerifier[];
   /** How long a key lookup is trusted; revocation reaches other instances within this. */
   readonly keyCacheMs: number;
+  readonly #outbound: OutboundGuard | undefined;
+  readonly #maxTokenLifetimeSeconds: number;
 
   constructor(deps: {
     prisma: PrismaClient;
@@ -67,12 +70,18 @@ export class Authenticator {
     keyCacheMs?: number;
     /** Store-issued tokens accepted as player tokens (Huya's SDK JWT). */
     playerTokenVerifiers?: readonly PlayerTokenVerifier[];
+    /** JWKS URLs are tenant-chosen: fetched only through the outbound guard (absent: public https only). */
+    outbound?: OutboundGuard;
+    /** The longest lifetime an app-signed player token may have (exp − iat, and exp − now). */
+    playerTokenMaxTtlSeconds?: number;
   }) {
     this.#prisma = deps.prisma;
     this.#extraVerifiers = deps.playerTokenVerifiers ?? [];
     this.#box = deps.box;
     this.#adminToken = deps.adminToken;
     this.keyCacheMs = deps.keyCacheMs ?? 5_000;
+    this.#outbound = deps.outbound;
+    this.#maxTokenLifetimeSeconds = deps.playerTokenMaxTtlSeconds ?? 86_400;
   }
 
   forgetKey(hash: string): void {
@@ -165,14 +174,14 @@ export class Authenticator {
             hmacRefusal = reasonOf(err);
             return null;
           });
-          if (verified) return playerIdOf(verified.payload);
+          if (verified) return playerIdOf(this.#withinLifetime(verified.payload));
         }
         if (app.playerTokenJwksUrl) {
           const { payload } = await jwtVerify(token, this.#jwksFor(app.playerTokenJwksUrl), {
             ...options,
             algorithms: ['RS256', 'ES256', 'EdDSA'],
           });
-          return playerIdOf(payload);
+          return playerIdOf(this.#withinLifetime(payload));
         }
       }
     } catch (err) {
@@ -186,10 +195,31 @@ export class Authenticator {
     throw new AuthenticationError(`Invalid player token${hmacRefusal ? `: ${hmacRefusal}` : ''}`);
   }
 
+  /**
+   * A token the app signed itself may not outlive PLAYER_TOKEN_MAX_TTL_SECONDS: a leaked
+   * year-long token would otherwise act for the player all year.
+   */
+  #withinLifetime(payload: JWTPayload): JWTPayload {
+    const now = Math.floor(Date.now() / 1000);
+    const max = this.#maxTokenLifetimeSeconds;
+    const leeway = 60; // clock skew between the app's signer and us
+    if (typeof payload.exp === 'number' && payload.exp - now > max + leeway) {
+      throw new AuthenticationError(`Invalid player token: expires more than ${max} s from now (the longest lifetime allowed)`);
+    }
+    if (typeof payload.iat === 'number' && typeof payload.exp === 'number' && payload.exp - payload.iat > max + leeway) {
+      throw new AuthenticationError(`Invalid player token: lifetime exp − iat is over ${max} s`);
+    }
+    return payload;
+  }
+
   #jwksFor(url: string): JWTVerifyGetKey {
     let jwks = this.#jwks.get(url);
     if (!jwks) {
-      jwks = createRemoteJWKSet(new URL(url), { timeoutDuration: 5_000, cooldownDuration: 30_000 });
+      jwks = createRemoteJWKSet(new URL(url), {
+        timeoutDuration: 5_000,
+        cooldownDuration: 30_000,
+        [customFetch]: (this.#outbound ?? strictOutbound()).fetchFunction,
+      });
       this.#jwks.set(url, jwks);
     }
     return jwks;

@@ -18,6 +18,7 @@ import { StoreCatalog } from './providers/catalog.js';
 import { createServices, type Services } from './services/index.js';
 import { StoreAccountsService } from './services/store-accounts.js';
 import { WEBHOOK_DELIVERY_TASK } from './services/webhooks.js';
+import { OutboundGuard, outboundPolicyFrom } from './platform/outbound-url.js';
 
 export interface ContainerOptions {
   env: Env;
@@ -39,6 +40,8 @@ export interface Container {
   logger: Logger;
   db: Database;
   catalog: StoreCatalog;
+  /** Every request to a tenant-chosen URL goes through this (webhooks, JWKS, store apiBaseUrl). */
+  outbound: OutboundGuard;
   auth: Authenticator;
   fulfilment: Fulfilment;
   services: Services;
@@ -79,11 +82,17 @@ export async function createContainer(options: ContainerOptions): Promise<Contai
   const box = new SecretBox(key);
   const onRedisError = throttled(30_000, (err: Error) => logger.warn({ err }, 'Redis unavailable; reconnecting (/ready reports it)'));
   const pubsub = createPubSubHandle(env.REDIS_URL, onRedisError);
-  const storeAccounts = new StoreAccountsService(db.prisma, box, catalog);
+  const outbound = new OutboundGuard(outboundPolicyFrom(env));
+  const storeAccounts = new StoreAccountsService(db.prisma, box, catalog, {
+    outbound,
+    allowProductionApiBaseUrl: env.ALLOW_PRODUCTION_API_BASE_URL,
+  });
   const auth = new Authenticator({
     prisma: db.prisma,
     box,
     adminToken: env.ZERODROP_ADMIN_TOKEN,
+    outbound,
+    playerTokenMaxTtlSeconds: env.PLAYER_TOKEN_MAX_TTL_SECONDS,
     playerTokenVerifiers: catalog.modules.flatMap((store) => store.hooks?.playerTokenVerifier?.({ prisma: db.prisma, storeAccounts }) ?? []),
   });
 
@@ -98,7 +107,7 @@ export async function createContainer(options: ContainerOptions): Promise<Contai
     // `worker` is declared below; this runs only after a commit, long after start-up
     onTasksEnqueued: () => worker.wake(),
   });
-  const services = createServices({ env, prisma: db.prisma, box, auth, fulfilment, pubsub: pubsub.pubsub, logger, catalog, storeAccounts });
+  const services = createServices({ env, prisma: db.prisma, box, auth, fulfilment, pubsub: pubsub.pubsub, logger, catalog, storeAccounts, outbound });
   const worker = new TaskWorker({
     prisma: db.prisma,
     logger,
@@ -117,6 +126,7 @@ export async function createContainer(options: ContainerOptions): Promise<Contai
     logger,
     db,
     catalog,
+    outbound,
     auth,
     fulfilment,
     services,
@@ -128,6 +138,7 @@ export async function createContainer(options: ContainerOptions): Promise<Contai
       await services.webhooks.stopRelay();
       await worker.stop();
       await pubsub.close();
+      await outbound.close();
       if (!options.db) await db.close();
     },
   };

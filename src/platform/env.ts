@@ -45,15 +45,39 @@ const envSchema = z.object({
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
     .optional(),
   MIGRATE_ON_START: bool.default(true),
-  CREATE_DEMO_APP: bool.default(true),
-  ZERODROP_ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  /** Unset: a demo app on first start, except with NODE_ENV=production. */
+  CREATE_DEMO_APP: bool.optional(),
+  ZERODROP_ADMIN_TOKEN: z
+    .string()
+    .min(32, 'must be at least 32 characters')
+    .refine(isStrongToken, 'is too predictable: use a random value such as `openssl rand -base64 32`')
+    .optional(),
   /** 32 bytes, base64 or hex. Absent: a dev key is generated into DATA_DIR. */
   ZERODROP_MASTER_KEY: z
     .string()
     .refine((v) => decodeKey(v) !== null, 'must be 32 bytes as base64 or 64 hex characters')
     .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  GRAPHIQL: bool.default(true),
+  /** Unset: on, except with NODE_ENV=production. */
+  GRAPHIQL: bool.optional(),
+  /**
+   * Browser origins allowed to call /graphql cross-origin, comma-separated, or `*`.
+   * Unset: any origin in development and tests, none with NODE_ENV=production.
+   */
+  CORS_ORIGINS: z
+    .string()
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.union([z.literal('*'), z.url({ protocol: /^https?$/ }).transform((o) => new URL(o).origin)])))
+    .optional(),
+  /**
+   * Outbound requests to tenant-chosen URLs (webhooks, JWKS, store apiBaseUrl) may reach
+   * loopback, private and other non-public addresses. For development and test rigs only.
+   */
+  OUTBOUND_ALLOW_PRIVATE: bool.default(false),
+  /** Store accounts of the PRODUCTION environment accept an apiBaseUrl override (test rigs only). */
+  ALLOW_PRODUCTION_API_BASE_URL: bool.default(false),
+  /** Most webhook endpoints one app may register. */
+  WEBHOOK_ENDPOINTS_PER_APP: int(1, 1000).default(20),
   /** Default per-key request budget per minute (an app may set its own). */
   RATE_LIMIT_PER_MINUTE: int(1).default(600),
   WORKER_ENABLED: bool.default(true),
@@ -77,10 +101,18 @@ const envSchema = z.object({
   ZERODROP_FAILPOINTS: z.string().default(''),
 });
 
-export type Env = z.infer<typeof envSchema>;
+type ParsedEnv = z.infer<typeof envSchema>;
+
+/** Configuration with the NODE_ENV-dependent defaults filled in. */
+export type Env = Omit<ParsedEnv, 'CREATE_DEMO_APP' | 'GRAPHIQL' | 'CORS_ORIGINS'> & {
+  CREATE_DEMO_APP: boolean;
+  GRAPHIQL: boolean;
+  /** Allowed origins; `['*']` for any, `[]` for none. */
+  CORS_ORIGINS: string[];
+};
 
 /** Every variable loadEnv reads (docs/operations.md documents each; a test checks it). */
-export const envVariableNames = Object.keys(envSchema.shape) as (keyof Env)[];
+export const envVariableNames = Object.keys(envSchema.shape) as (keyof ParsedEnv)[];
 
 export class EnvError extends Error {}
 
@@ -93,7 +125,31 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
     const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new EnvError(`Invalid configuration:\n${lines.join('\n')}`);
   }
-  return parsed.data;
+  // Production gets the safe choice for everything a developer wants on by default.
+  const production = parsed.data.NODE_ENV === 'production';
+  return {
+    ...parsed.data,
+    CREATE_DEMO_APP: parsed.data.CREATE_DEMO_APP ?? !production,
+    GRAPHIQL: parsed.data.GRAPHIQL ?? !production,
+    CORS_ORIGINS: parsed.data.CORS_ORIGINS ?? (production ? [] : ['*']),
+  };
+}
+
+/**
+ * Whether an operator token looks random enough to stand in for a password nobody can
+ * guess: enough distinct characters, and at least 100 bits by the character-frequency
+ * (Shannon) estimate — `openssl rand -hex 16` gives about 120, "password1234password1234"
+ * about 80.
+ */
+export function isStrongToken(value: string): boolean {
+  const counts = new Map<string, number>();
+  for (const char of value) counts.set(char, (counts.get(char) ?? 0) + 1);
+  let bitsPerChar = 0;
+  for (const count of counts.values()) {
+    const p = count / value.length;
+    bitsPerChar -= p * Math.log2(p);
+  }
+  return counts.size >= 10 && bitsPerChar * value.length >= 100;
 }
 
 export function decodeKey(value: string): Buffer | null {

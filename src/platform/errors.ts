@@ -101,9 +101,15 @@ export class StoreRejectedError extends AppError {
   }
 }
 
-/** The store account is missing, ambiguous or lacks the credentials an operation needs. */
+/**
+ * The store account is missing, ambiguous, lacks the credentials an operation needs, or
+ * its apiBaseUrl is refused by the outbound request policy.
+ */
 export class StoreAccountError extends AppError {
-  constructor(code: 'STORE_ACCOUNT_NOT_FOUND' | 'STORE_ACCOUNT_AMBIGUOUS' | 'STORE_CREDENTIALS_MISSING', message: string) {
+  constructor(
+    code: 'STORE_ACCOUNT_NOT_FOUND' | 'STORE_ACCOUNT_AMBIGUOUS' | 'STORE_CREDENTIALS_MISSING' | 'STORE_API_URL_REFUSED',
+    message: string,
+  ) {
     super(code, message);
   }
 }

@@ -7,6 +7,7 @@
 import type { z } from 'zod';
 import type { InputObjectRef } from '@pothos/core';
 import type { FinishMode, ProductType, Store, StoreEnvironment } from '../generated/prisma/enums.js';
+import type { OutboundGuard } from '../platform/outbound-url.js';
 import type { Context } from '../context.js';
 import type { Env } from '../platform/env.js';
 import type { PrismaClient } from '../platform/db.js';
@@ -31,6 +32,8 @@ export interface StoreAccountConfig {
   apiBaseUrl: string | null;
   /** Huawei only: extra trusted roots (PEM) for sandbox/tests. */
   trustedRootsPem: string | null;
+  /** The gate store API calls go through (the server's policy); absent: public https only. */
+  outbound?: OutboundGuard;
 }
 
 /** A purchase proven by the store. Everything the core needs to record and grant it. */

@@ -6,6 +6,7 @@ import { generateApiKey, type Authenticator } from '../auth.js';
 import { randomToken, type SecretBox } from '../platform/crypto.js';
 import { NotFoundError } from '../platform/errors.js';
 import { parseInput, rowId } from './validation.js';
+import { outboundUrlSchema, type OutboundGuard } from '../platform/outbound-url.js';
 
 const appNameSchema = z.string().trim().min(1).max(100);
 
@@ -20,6 +21,7 @@ export class AppsService {
     private readonly prisma: PrismaClient,
     private readonly box: SecretBox,
     private readonly auth: Authenticator,
+    private readonly outbound: OutboundGuard,
   ) {}
 
   /** Creates an app with one server key and one client key; the keys are shown only here. */
@@ -80,7 +82,7 @@ export class AppsService {
     const parsed = parseInput(
       z.object({
         hmacSecret: z.string().min(32, 'must be at least 32 characters').nullish(),
-        jwksUrl: z.url({ protocol: /^https?$/ }).nullish(),
+        jwksUrl: outboundUrlSchema(this.outbound).nullish(),
       }),
       input,
       'player token settings',

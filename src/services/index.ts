@@ -14,6 +14,7 @@ import { StoreFlows, type StoreCatalog } from '../providers/catalog.js';
 import { OrderEventFeeds } from './order-events.js';
 import { OrderTotalsService } from './order-totals.js';
 import { WebhooksService } from './webhooks.js';
+import type { OutboundGuard } from '../platform/outbound-url.js';
 
 export interface ServiceDeps {
   env: Env;
@@ -25,16 +26,18 @@ export interface ServiceDeps {
   logger: Logger;
   catalog: StoreCatalog;
   storeAccounts: StoreAccountsService;
+  /** The gate for requests to tenant-chosen URLs. */
+  outbound: OutboundGuard;
 }
 
 export function createServices(deps: ServiceDeps) {
-  const { prisma, box, auth, fulfilment, env } = deps;
+  const { prisma, box, auth, fulfilment, env, outbound } = deps;
   const { storeAccounts } = deps;
   return {
     env,
     auth,
     fulfilment,
-    apps: new AppsService(prisma, box, auth),
+    apps: new AppsService(prisma, box, auth, outbound),
     storeAccounts,
     products: new ProductsService(prisma, fulfilment, deps.catalog),
     read: new ReadModel(prisma),
@@ -43,7 +46,15 @@ export function createServices(deps: ServiceDeps) {
     stores: new StoreFlows(deps.catalog, { env, prisma, fulfilment, storeAccounts, pubsub: deps.pubsub, logger: deps.logger }),
     orderEvents: new OrderEventFeeds({ prisma, pubsub: deps.pubsub, logger: deps.logger }),
     orderTotals: new OrderTotalsService(prisma),
-    webhooks: new WebhooksService({ prisma, box, fulfilment, logger: deps.logger, relayPollMs: env.WORKER_POLL_MS }),
+    webhooks: new WebhooksService({
+      prisma,
+      box,
+      fulfilment,
+      logger: deps.logger,
+      relayPollMs: env.WORKER_POLL_MS,
+      outbound,
+      maxEndpointsPerApp: env.WEBHOOK_ENDPOINTS_PER_APP,
+    }),
   };
 }
 

@@ -9,6 +9,7 @@ import { NotFoundError, StoreAccountError, ValidationError } from '../platform/e
 import type { StoreAccountConfig, StoreModule } from '../providers/contract.js';
 import type { StoreCatalog } from '../providers/catalog.js';
 import { isUniqueViolation, isUuid, parseInput, rowId } from './validation.js';
+import type { OutboundGuard } from '../platform/outbound-url.js';
 
 export interface StoreAccountInput {
   store: Store;
@@ -48,6 +49,12 @@ export class StoreAccountsService {
     private readonly prisma: PrismaClient,
     private readonly box: SecretBox,
     private readonly catalog: StoreCatalog,
+    private readonly options: {
+      /** apiBaseUrl is tenant-chosen: checked when saved, and store clients call it only through this. */
+      outbound: OutboundGuard;
+      /** PRODUCTION accounts accept apiBaseUrl too (ALLOW_PRODUCTION_API_BASE_URL; test rigs). */
+      allowProductionApiBaseUrl: boolean;
+    },
   ) {}
 
   list(query: Record<string, unknown>, appId: string) {
@@ -64,6 +71,7 @@ export class StoreAccountsService {
     const settings = parseInput(module.account.settings, defined(input.settings), `${input.store} settings`);
     const secrets = parseInput(module.account.secrets, defined(input.secrets), `${input.store} secrets`);
     this.#assertTrustedRootsAllowed(common.trustedRootsPem, module, input.environment);
+    this.#assertApiBaseUrlAllowed(common.apiBaseUrl, input.environment);
     await this.#assertNameFree(appId, input.store, input.environment, common.name, null);
     return this.#forgetResolvedAfter(appId, this.prisma.storeAccount.create({
       data: {
@@ -104,6 +112,7 @@ export class StoreAccountsService {
       `${existing.store} secrets`,
     );
     this.#assertTrustedRootsAllowed(common.trustedRootsPem, module, existing.environment);
+    this.#assertApiBaseUrlAllowed(common.apiBaseUrl, existing.environment);
     if (common.name !== undefined) await this.#assertNameFree(appId, existing.store, existing.environment, common.name, existing.id);
     this.#cache.delete(existing.id);
     return this.#forgetResolvedAfter(appId, this.prisma.storeAccount.update({
@@ -129,6 +138,20 @@ export class StoreAccountsService {
       throw parseInputError('trustedRootsPem', 'extra trusted roots are for SANDBOX accounts only; production pins the store root');
     }
     trustedRoots(pem); // certificates that cannot be parsed are refused now, not at the first purchase
+  }
+
+  /**
+   * A store API override sends the account's store credentials wherever it points: only
+   * SANDBOX accounts take one (unless the operator allows it), and only to an address the
+   * outbound policy accepts.
+   */
+  #assertApiBaseUrlAllowed(apiBaseUrl: string | null | undefined, environment: StoreEnvironment): void {
+    if (!apiBaseUrl) return;
+    if (environment === 'PRODUCTION' && !this.options.allowProductionApiBaseUrl) {
+      throw parseInputError('apiBaseUrl', 'a store API override is for SANDBOX accounts only; production calls the store itself');
+    }
+    const problem = this.options.outbound.problem(apiBaseUrl);
+    if (problem) throw parseInputError('apiBaseUrl', problem);
   }
 
   /** A friendlier refusal than the unique index's for the common, non-racing case. */
@@ -220,6 +243,7 @@ export class StoreAccountsService {
       secrets: this.box.openJson<Record<string, string>>(row.sealedSecrets),
       apiBaseUrl: row.apiBaseUrl,
       trustedRootsPem: row.trustedRootsPem,
+      outbound: this.options.outbound,
     };
   }
 }

@@ -19,13 +19,15 @@ import type { PrismaClient, TransactionClient } from '../platform/db.js';
 import type { SecretBox } from '../platform/crypto.js';
 import type { Logger } from '../platform/logger.js';
 import type { Order, Prisma, TaskStatus, WebhookEndpoint } from '../generated/prisma/client.js';
-import { AppError, ConflictError, NotFoundError } from '../platform/errors.js';
+import { AppError, ConflictError, NotFoundError, ValidationError } from '../platform/errors.js';
 import { backoffDelayMs } from '../fulfilment/backoff.js';
 import { OrderEventType } from '../fulfilment/events.js';
 import type { Fulfilment } from '../fulfilment/fulfilment.js';
 import type { ClaimedTask, TaskKindOptions } from '../fulfilment/tasks.js';
 import { afterPosition, settledBelow, type FeedEvent } from './order-events.js';
 import { parseInput, rowId } from './validation.js';
+import { isOutboundRefusal, OutboundTargetError, outboundUrlSchema, type OutboundGuard } from '../platform/outbound-url.js';
+import type { Response as OutboundResponse } from 'undici';
 
 export const WEBHOOK_DELIVERY_TASK = 'webhook.deliver';
 export const WEBHOOK_SECRET_PREFIX = 'whsec_';
@@ -157,19 +159,6 @@ const eventTypeNames = Object.values(OrderEventType) as [string, ...string[]];
 /** How long the list of apps with webhook endpoints is trusted before it is read again. */
 const RELAYING_APPS_TTL_MS = 5_000;
 
-const endpointUrl = z
-  .string()
-  .trim()
-  .max(2000)
-  .refine((value) => {
-    try {
-      const url = new URL(value);
-      return (url.protocol === 'https:' || url.protocol === 'http:') && !url.username && !url.password;
-    } catch {
-      return false;
-    }
-  }, 'must be an http(s) URL without credentials');
-
 const eventTypesSchema = z.array(z.enum(eventTypeNames)).max(eventTypeNames.length).transform((types) => [...new Set(types)]);
 
 export interface CreatedEndpoint {
@@ -185,6 +174,10 @@ export interface WebhooksDeps {
   logger: Logger;
   /** How often the relay looks for events when nothing woke it. */
   relayPollMs: number;
+  /** Endpoint URLs are tenant-chosen: checked when saved and called only through this. */
+  outbound: OutboundGuard;
+  /** Most endpoints one app may have (WEBHOOK_ENDPOINTS_PER_APP). */
+  maxEndpointsPerApp: number;
 }
 
 export class WebhooksService {
@@ -193,6 +186,8 @@ export class WebhooksService {
   readonly #fulfilment: Fulfilment;
   readonly #logger: Logger;
   readonly #relayPollMs: number;
+  readonly #outbound: OutboundGuard;
+  readonly #maxEndpointsPerApp: number;
   #relayTimer: NodeJS.Timeout | undefined;
   #relayRunning: Promise<unknown> | undefined;
   #relayStopped = true;
@@ -207,12 +202,25 @@ export class WebhooksService {
     this.#fulfilment = deps.fulfilment;
     this.#logger = deps.logger;
     this.#relayPollMs = deps.relayPollMs;
+    this.#outbound = deps.outbound;
+    this.#maxEndpointsPerApp = deps.maxEndpointsPerApp;
+  }
+
+  get #endpointUrl() {
+    return outboundUrlSchema(this.#outbound);
   }
 
   // ---- endpoints -------------------------------------------------------------
 
   async createEndpoint(appId: string, input: { url: string; eventTypes?: readonly string[] | null | undefined }): Promise<CreatedEndpoint> {
-    const parsed = parseInput(z.object({ url: endpointUrl, eventTypes: eventTypesSchema.nullish() }), input, 'webhook endpoint');
+    const parsed = parseInput(z.object({ url: this.#endpointUrl, eventTypes: eventTypesSchema.nullish() }), input, 'webhook endpoint');
+    // Each endpoint costs a relay query per batch and a delivery per event: bounded per app.
+    // Two concurrent creates may both pass this count; the bound is a budget, not an invariant.
+    if ((await this.#prisma.webhookEndpoint.count({ where: { appId } })) >= this.#maxEndpointsPerApp) {
+      throw new ValidationError(`An app may have at most ${this.#maxEndpointsPerApp} webhook endpoints; delete one first`, [
+        { path: 'url', message: `at most ${this.#maxEndpointsPerApp} endpoints per app` },
+      ]);
+    }
     const secret = newSecret();
     // The relay starts at the settled edge: the endpoint gets what commits from now on.
     const endpoint = await this.#prisma.webhookEndpoint.create({
@@ -235,7 +243,7 @@ export class WebhooksService {
     input: { url?: string | null | undefined; eventTypes?: readonly string[] | null | undefined; enabled?: boolean | null | undefined },
   ): Promise<WebhookEndpoint> {
     const parsed = parseInput(
-      z.object({ url: endpointUrl.nullish(), eventTypes: eventTypesSchema.nullish(), enabled: z.boolean().nullish() }),
+      z.object({ url: this.#endpointUrl.nullish(), eventTypes: eventTypesSchema.nullish(), enabled: z.boolean().nullish() }),
       input,
       'webhook endpoint',
     );
@@ -492,10 +500,9 @@ export class WebhooksService {
     const id = event.id.toString();
     const timestamp = Math.floor(Date.now() / 1000);
     const signature = signWebhook(this.#box.open(endpoint.sealedSecret), id, timestamp, body);
-    let response: Response;
-    let answer: string;
+    let response: OutboundResponse;
     try {
-      response = await fetch(endpoint.url, {
+      response = await this.#outbound.fetch(endpoint.url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -505,13 +512,16 @@ export class WebhooksService {
           'webhook-signature': signature,
         },
         body,
-        redirect: 'manual',
         signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
       });
-      answer = await readExcerpt(response, 200);
+      // Only the status is kept: the receiver's body is never read into anything a tenant sees.
+      await response.body?.cancel().catch(() => {});
     } catch (err) {
-      const reason = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
-      throw new WebhookDeliveryError(`No answer from ${new URL(endpoint.url).origin}: ${reason}`);
+      // The tenant sees a fixed reason, never the network error's text: it would tell
+      // whoever chose the URL what answers at addresses they cannot reach themselves.
+      const reason = deliveryFailureReason(err);
+      this.#logger.debug({ err, endpointId: endpoint.id }, 'webhook delivery attempt failed');
+      throw new WebhookDeliveryError(`No answer from the receiver: ${reason}`);
     }
     const ok = response.status >= 200 && response.status < 300;
     await this.#prisma.webhookDelivery.update({
@@ -519,7 +529,8 @@ export class WebhooksService {
       data: { lastResponseStatus: response.status, ...(ok ? { deliveredAt: new Date() } : {}) },
     });
     if (!ok) {
-      throw new WebhookDeliveryError(`The receiver answered HTTP ${response.status}${answer ? `: ${answer}` : ''}`);
+      const redirect = response.status >= 300 && response.status < 400 ? ' (redirects are not followed)' : '';
+      throw new WebhookDeliveryError(`The receiver answered HTTP ${response.status}${redirect}`);
     }
     // It failed before and works now: the receiver is back, so send what waits for it now.
     if (task.attempts > 1) await this.#expedite(endpoint.id);
@@ -537,19 +548,13 @@ export class WebhooksService {
   }
 }
 
-/** The start of an answer's body (for the attempt log), without reading all of a large one. */
-async function readExcerpt(response: Response, maxChars: number): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  while (text.length < maxChars) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    text += decoder.decode(value, { stream: true });
+/** A fixed, tenant-safe reason for an attempt that got no HTTP answer. */
+function deliveryFailureReason(err: unknown): string {
+  if (err instanceof OutboundTargetError || isOutboundRefusal(err)) return 'the URL points to an address that is not allowed';
+  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
+    return `timed out after ${WEBHOOK_TIMEOUT_MS} ms`;
   }
-  await reader.cancel().catch(() => {});
-  return text.slice(0, maxChars).trim();
+  return 'connection failed';
 }
 
 function newSecret(): string {

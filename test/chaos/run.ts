@@ -148,6 +148,9 @@ async function main(): Promise<number> {
       ZERODROP_ADMIN_TOKEN: ADMIN_TOKEN,
       CREATE_DEMO_APP: 'false',
       GRAPHIQL: 'false',
+      // The fake stores and receivers listen on 127.0.0.1.
+      OUTBOUND_ALLOW_PRIVATE: 'true',
+      ALLOW_PRODUCTION_API_BASE_URL: 'true',
       LOG_LEVEL: 'warn',
       WORKER_POLL_MS: '100',
       // A killed instance's acknowledgements are retaken after this (not the 60 s default),

@@ -59,7 +59,7 @@ describe('loadEnv', () => {
       GRAPHIQL: '0',
       WORKER_ENABLED: 'yes',
       ZERODROP_MASTER_KEY: hexKey,
-      ZERODROP_ADMIN_TOKEN: 'a'.repeat(24),
+      ZERODROP_ADMIN_TOKEN: randomBytes(24).toString('base64'),
       PUBLIC_URL: 'https://pay.example.com',
       LOG_LEVEL: '',
     });
@@ -85,7 +85,7 @@ describe('loadEnv', () => {
     [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL: must be a redis:// or rediss:// URL'],
     [{ MIGRATE_ON_START: 'maybe' }, 'MIGRATE_ON_START'],
     [{ ZERODROP_MASTER_KEY: 'too-short' }, 'ZERODROP_MASTER_KEY: must be 32 bytes as base64 or 64 hex characters'],
-    [{ ZERODROP_ADMIN_TOKEN: 'short' }, 'ZERODROP_ADMIN_TOKEN: must be at least 24 characters'],
+    [{ ZERODROP_ADMIN_TOKEN: 'short' }, 'ZERODROP_ADMIN_TOKEN: must be at least 32 characters'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ RATE_LIMIT_PER_MINUTE: '0' }, 'RATE_LIMIT_PER_MINUTE: must be at least 1'],
     [{ HUYA_TIME_ZONE: 'Mars/Olympus' }, 'HUYA_TIME_ZONE: must be an IANA time zone'],

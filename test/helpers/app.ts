@@ -48,6 +48,9 @@ export async function createTestApp(overrides: Record<string, string> = {}, opti
     ZERODROP_ADMIN_TOKEN: ADMIN_TOKEN,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     RATE_LIMIT_PER_MINUTE: '100000',
+    // The fake stores and webhook receivers listen on 127.0.0.1 (test/security turns these off).
+    OUTBOUND_ALLOW_PRIVATE: 'true',
+    ALLOW_PRODUCTION_API_BASE_URL: 'true',
     REDIS_URL: process.env.REDIS_URL,
     ...overrides,
   });

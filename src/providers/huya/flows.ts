@@ -184,32 +184,28 @@ export function createHuyaService(deps: StoreDeps, storeAccounts: StoreAccountsS
   }
 
   /**
-   * Refuses goods that are not this account's to sell: goods of another app, goods bound
-   * to another store account, and goods that are not prepaid. Unknown goods pass: the core
-   * records the order as AWAITING_PRODUCT and delivers it when the product is created.
+   * Refuses goods that are not this account's to sell: goods bound to another store
+   * account of this app, and goods that are not prepaid. Only the receiving account's own
+   * app is looked at: another tenant's goods with the same goodsUuid say nothing about
+   * this payment (looking there let any tenant get this app's paid callbacks refused).
+   * Unknown goods pass: the core records the order as AWAITING_PRODUCT and delivers it
+   * when the product is created.
    */
   async function assertGoodsOfAccount(account: StoreAccountConfig, goodsUuid: string): Promise<void> {
     const product = await prisma.product.findUnique({
       where: { appId_store_storeProductId: { appId: account.appId, store: 'HUYA', storeProductId: goodsUuid } },
       select: { type: true, storeAccountId: true },
     });
-    if (product) {
-      if (product.storeAccountId !== null && product.storeAccountId !== account.id) {
-        throw new PurchaseVerificationError('WRONG_PRODUCT', `Huya goods ${goodsUuid} belong to another store account of this app`);
-      }
-      if (product.type !== 'TIME_LIMITED') {
-        throw new PurchaseVerificationError(
-          'WRONG_PRODUCT',
-          `Huya goods ${goodsUuid} are ${product.type} goods; only prepaid (TIME_LIMITED) goods are paid through the callback`,
-        );
-      }
-      return;
+    if (!product) return;
+    if (product.storeAccountId !== null && product.storeAccountId !== account.id) {
+      throw new PurchaseVerificationError('WRONG_PRODUCT', `Huya goods ${goodsUuid} belong to another store account of this app`);
     }
-    const foreign = await prisma.product.findFirst({
-      where: { store: 'HUYA', storeProductId: goodsUuid, appId: { not: account.appId } },
-      select: { id: true },
-    });
-    if (foreign) throw new PurchaseVerificationError('WRONG_PRODUCT', `Huya goods ${goodsUuid} are not this app's goods`);
+    if (product.type !== 'TIME_LIMITED') {
+      throw new PurchaseVerificationError(
+        'WRONG_PRODUCT',
+        `Huya goods ${goodsUuid} are ${product.type} goods; only prepaid (TIME_LIMITED) goods are paid through the callback`,
+      );
+    }
   }
 
   /** Creates the month's bill row once, snapshotting the product's terms; returns it. */

@@ -19,12 +19,19 @@ import {
 } from '@peculiar/x509';
 import { CompactSign, decodeProtectedHeader, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import type { StoreEnvironment } from '../../generated/prisma/enums.js';
+import { OutboundGuard } from '../../platform/outbound-url.js';
 import { HUAWEI_API_PATHS } from '../../providers/huawei/protocol/client.js';
 import { HUAWEI_LEAF_CERTIFICATE_OID } from '../../providers/huawei/protocol/jws.js';
 import type { StoreAccountConfig } from '../../providers/contract.js';
 import { FakeCrlServer } from './huawei-crl.js';
 
 const crypto = webcrypto as unknown as Crypto;
+
+let local: OutboundGuard | undefined;
+/** The outbound policy an account config pointed at this fake needs: 127.0.0.1 over http. */
+function localOutbound(): OutboundGuard {
+  return (local ??= new OutboundGuard({ allowPrivate: true, requireHttps: false }));
+}
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** DER NULL: the Huawei leaf extension only has to be present. */
 const HUAWEI_OID_EXTENSION_VALUE = new Uint8Array([0x05, 0x00]);
@@ -329,6 +336,7 @@ export class FakeHuawei {
       secrets: credentials ? { privateKeyPem: credentials.privateKeyPem } : {},
       apiBaseUrl: this.baseUrl,
       trustedRootsPem: this.rootPem,
+      outbound: localOutbound(),
     };
   }
 

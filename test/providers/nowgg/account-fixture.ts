@@ -2,6 +2,7 @@
 import type { StoreEnvironment } from '../../../src/generated/prisma/enums.js';
 import type { StoreAccountConfig } from '../../../src/providers/contract.js';
 import type { FakeNowgg } from '../../helpers/fake-nowgg.js';
+import { testOutbound } from '../../helpers/outbound.js';
 
 export const WEBHOOK_API_KEY = 'wh_test_key_5f1c';
 
@@ -18,5 +19,6 @@ export function nowggAccount(
     secrets: overrides.secrets ?? { paymentsApiKey: fake.paymentsApiKey, webhookApiKey: WEBHOOK_API_KEY },
     apiBaseUrl: fake.baseUrl,
     trustedRootsPem: null,
+    outbound: testOutbound,
   };
 }

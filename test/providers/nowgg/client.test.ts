@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PurchaseVerificationError, StoreRejectedError, StoreUnavailableError } from '../../../src/platform/errors.js';
 import { NowggClient, createNowggClient } from '../../../src/providers/nowgg/protocol/index.js';
 import { FakeNowgg } from '../../helpers/fake-nowgg.js';
+import { testOutbound } from '../../helpers/outbound.js';
 import { nowggAccount } from './account-fixture.js';
 
 let fake: FakeNowgg;
@@ -13,7 +14,7 @@ afterAll(async () => {
 });
 
 function client(timeoutMs = 2_000): NowggClient {
-  return new NowggClient({ paymentsApiKey: fake.paymentsApiKey, baseUrl: fake.baseUrl, timeoutMs });
+  return new NowggClient({ outbound: testOutbound, paymentsApiKey: fake.paymentsApiKey, baseUrl: fake.baseUrl, timeoutMs });
 }
 
 async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
@@ -48,7 +49,7 @@ describe('now.gg client protocol', () => {
 
   it('keeps a base URL path when the configured base lacks a trailing slash', async () => {
     const token = fake.addPurchase({ productId: 'p' });
-    const noSlash = new NowggClient({ paymentsApiKey: fake.paymentsApiKey, baseUrl: fake.baseUrl.replace(/\/$/, '') });
+    const noSlash = new NowggClient({ outbound: testOutbound, paymentsApiKey: fake.paymentsApiKey, baseUrl: fake.baseUrl.replace(/\/$/, '') });
     await expect(noSlash.verifyPurchase({ purchaseToken: token })).resolves.toMatchObject({ productId: 'p' });
   });
 
@@ -75,7 +76,7 @@ describe('now.gg client protocol', () => {
 describe('now.gg codes become typed errors', () => {
   it('3900 INVALID_AUTHORIZATION_KEY (wrong key) → StoreRejectedError INVALID_STORE_CREDENTIALS', async () => {
     const token = fake.addPurchase({ productId: 'p' });
-    const wrongKey = new NowggClient({ paymentsApiKey: 'not-the-key', baseUrl: fake.baseUrl });
+    const wrongKey = new NowggClient({ outbound: testOutbound, paymentsApiKey: 'not-the-key', baseUrl: fake.baseUrl });
     const error = await rejectionOf(wrongKey.verifyPurchase({ purchaseToken: token }));
     expect(error).toBeInstanceOf(StoreRejectedError);
     expect(error).toMatchObject({ code: 'INVALID_STORE_CREDENTIALS', storeCode: '3900', retryable: false });
@@ -150,7 +151,7 @@ describe('now.gg outages', () => {
     const closed = await FakeNowgg.start();
     const baseUrl = closed.baseUrl;
     await closed.close();
-    const unreachable = new NowggClient({ paymentsApiKey: 'k', baseUrl });
+    const unreachable = new NowggClient({ outbound: testOutbound, paymentsApiKey: 'k', baseUrl });
     await expect(unreachable.verifyPurchase({ purchaseToken: 't' })).rejects.toThrow(/could not be reached/);
   });
 });
@@ -175,7 +176,7 @@ describe('already-finished purchases', () => {
 
   it('codes configured as "already consumed" are success without a re-check', async () => {
     const token = fake.addPurchase({ productId: 'p' });
-    const configured = new NowggClient({ paymentsApiKey: fake.paymentsApiKey, baseUrl: fake.baseUrl, alreadyConsumedCodes: [4100] });
+    const configured = new NowggClient({ outbound: testOutbound, paymentsApiKey: fake.paymentsApiKey, baseUrl: fake.baseUrl, alreadyConsumedCodes: [4100] });
     fake.failNext(1, { kind: 'code', code: 4100 });
     const before = fake.requests.length;
     await expect(configured.consumePurchase({ purchaseToken: token })).resolves.toBe('ALREADY_DONE');

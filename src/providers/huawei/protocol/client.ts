@@ -5,6 +5,8 @@ import { createHash } from 'node:crypto';
 import { SignJWT, importPKCS8 } from 'jose';
 import { AppError, PurchaseVerificationError, StoreAccountError, StoreRejectedError, StoreUnavailableError } from '../../../platform/errors.js';
 import type { StoreAccountConfig, VerifiedPurchase } from '../../contract.js';
+import { apiBaseUrlRefused } from '../../api-base-url.js';
+import { isOutboundRefusal, strictOutbound } from '../../../platform/outbound-url.js';
 import type { VerifyHuaweiJwsOptions } from './jws.js';
 import { verifyHuaweiPurchaseOrderJws, type HuaweiProductType } from './purchase.js';
 import { readHuaweiAccount, type HuaweiServerCredentials } from './settings.js';
@@ -161,7 +163,7 @@ async function callHuaweiApi(
   let text: string;
   try {
     // One signal bounds the whole exchange, including reading the body.
-    const response = await fetch(url, {
+    const response = await (account.outbound ?? strictOutbound()).fetch(url, {
       method: 'POST',
       headers: { authorization, 'content-type': 'application/json; charset=UTF-8', accept: 'application/json' },
       body,
@@ -170,6 +172,7 @@ async function callHuaweiApi(
     status = response.status;
     text = await response.text();
   } catch (error) {
+    if (isOutboundRefusal(error)) throw apiBaseUrlRefused();
     throw new StoreUnavailableError(`Huawei ${path} unreachable: ${describeFailure(error, timeoutMs)}`, { cause: error });
   }
 

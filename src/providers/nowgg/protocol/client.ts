@@ -1,5 +1,7 @@
 // now.gg Payments API (v2) client: form-encoded POSTs, raw-key Authorization, and the
 // {success, code, codeMsg, data} envelope that now.gg returns with HTTP 200 even on errors.
+import { apiBaseUrlRefused } from '../../api-base-url.js';
+import { isOutboundRefusal, strictOutbound, type OutboundGuard } from '../../../platform/outbound-url.js';
 import { z } from 'zod';
 import { PurchaseVerificationError, StoreUnavailableError } from '../../../platform/errors.js';
 import type { StoreAccountConfig } from '../../contract.js';
@@ -70,6 +72,8 @@ export interface NowggClientOptions {
   paymentsApiKey: string;
   /** Defaults to now.gg production; sandbox and tests point elsewhere. */
   baseUrl?: string | null | undefined;
+  /** The gate calls go through (the server's outbound policy); absent: public https only. */
+  outbound?: OutboundGuard | undefined;
   timeoutMs?: number | null | undefined;
   /** consumePurchase codes that mean "already consumed" (none documented by now.gg). */
   alreadyConsumedCodes?: Iterable<number> | null | undefined;
@@ -110,6 +114,7 @@ export class NowggClient {
   readonly #apiKey: string;
   readonly #baseUrl: URL;
   readonly #timeoutMs: number;
+  readonly #outbound: OutboundGuard;
   readonly #alreadyConsumedCodes: ReadonlySet<number>;
   readonly #alreadyAcknowledgedCodes: ReadonlySet<number>;
 
@@ -119,6 +124,7 @@ export class NowggClient {
     // Request paths are relative ("v2/…"), so the base must end with "/" to keep its own path.
     this.#baseUrl = new URL(base.endsWith('/') ? base : `${base}/`);
     this.#timeoutMs = options.timeoutMs ?? NOWGG_DEFAULT_TIMEOUT_MS;
+    this.#outbound = options.outbound ?? strictOutbound();
     this.#alreadyConsumedCodes = new Set(options.alreadyConsumedCodes ?? []);
     this.#alreadyAcknowledgedCodes = new Set(options.alreadyAcknowledgedCodes ?? []);
   }
@@ -190,7 +196,7 @@ export class NowggClient {
     let status: number;
     let text: string;
     try {
-      const response = await fetch(url, {
+      const response = await this.#outbound.fetch(url, {
         method: 'POST',
         headers: {
           Authorization: this.#apiKey,
@@ -203,6 +209,7 @@ export class NowggClient {
       status = response.status;
       text = await response.text();
     } catch (error) {
+      if (isOutboundRefusal(error)) throw apiBaseUrlRefused();
       const timedOut = error instanceof Error && error.name === 'TimeoutError';
       throw new StoreUnavailableError(
         timedOut
@@ -226,6 +233,7 @@ export function createNowggClient(account: StoreAccountConfig, options: { timeou
   return new NowggClient({
     paymentsApiKey: secrets.paymentsApiKey,
     baseUrl: account.apiBaseUrl,
+    outbound: account.outbound,
     timeoutMs: options.timeoutMs ?? settings.requestTimeoutMs,
     alreadyConsumedCodes: settings.alreadyConsumedCodes,
     alreadyAcknowledgedCodes: settings.alreadyAcknowledgedCodes,
