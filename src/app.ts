@@ -118,6 +118,13 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
   if (startWorker) {
     worker.start();
     services.webhooks.startRelay();
+    // Stores' periodic jobs (Huawei's sweep) schedule themselves; this idempotent start covers a new database.
+    for (const store of container.catalog.modules) {
+      store
+        .tasks?.(services.stores.flowsOf(store))
+        .start?.()
+        .catch((err: unknown) => logger.warn({ err, store: store.store }, 'could not schedule the store tasks'));
+    }
   }
 
   const handleGraphql = async (request: Request, requestId: string): Promise<Response> => {

@@ -114,6 +114,8 @@ export async function createContainer(options: ContainerOptions): Promise<Contai
     kinds: {
       [STORE_ACK_TASK]: storeAckTaskKind({ prisma: db.prisma, catalog, storeAccounts, fulfilment, baseDelayMs: options.workerBaseDelayMs }),
       [WEBHOOK_DELIVERY_TASK]: services.webhooks.taskKind(options.workerBaseDelayMs),
+      // Stores' own durable jobs (Huawei's reconciliation sweep).
+      ...Object.fromEntries(catalog.modules.flatMap((store) => Object.entries(store.tasks?.(services.stores.flowsOf(store)).kinds ?? {}))),
     },
     pollMs: env.WORKER_POLL_MS,
     concurrency: env.WORKER_CONCURRENCY,

@@ -20,6 +20,10 @@ export const OrderEventType = {
   ORDER_RENEWAL_CANCELLED: 'ORDER_RENEWAL_CANCELLED',
   /** A store notification reported a payment that names no known order or player (kept for follow-up). */
   NOTIFICATION_UNMATCHED: 'NOTIFICATION_UNMATCHED',
+  /** A store notification was recorded and changed nothing: unknown type, refund request, contradicted by the store's status query, … */
+  NOTIFICATION_RECORDED: 'NOTIFICATION_RECORDED',
+  /** A reconciliation sweep re-read recent orders from the store; `data` has what it checked and found. */
+  RECONCILIATION_RUN: 'RECONCILIATION_RUN',
 } as const;
 export type OrderEventType = (typeof OrderEventType)[keyof typeof OrderEventType];
 

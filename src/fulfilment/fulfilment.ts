@@ -161,13 +161,14 @@ export class Fulfilment {
     const inserted = await tx.$queryRaw<Order[]>`
       INSERT INTO "Order" ("id", "appId", "storeAccountId", "store", "environment", "storeOrderId", "storeProductId",
         "productId", "productType", "playerId", "quantity", "amountMinor", "currency", "purchaseToken", "purchasedAt",
-        "expiresAt", "status", "finishMode", "finishParams", "deliveredAt", "finishedAt", "revokedAt", "revocationReason",
+        "expiresAt", "subscriptionKey", "status", "finishMode", "finishParams", "deliveredAt", "finishedAt", "revokedAt", "revocationReason",
         "verifiedPayload", "createdAt", "updatedAt")
       VALUES (gen_random_uuid(), ${account.appId}::uuid, ${account.id}::uuid, ${account.store}::"Store",
         ${purchase.environment}::"StoreEnvironment", ${purchase.storeOrderId}, ${purchase.storeProductId},
         ${product?.id ?? null}::uuid, ${product?.type ?? purchase.productType}::"ProductType", ${playerId},
         ${purchase.quantity}::int, ${purchase.amountMinor}::bigint, ${purchase.currency}, ${purchase.purchaseToken},
-        ${purchase.purchasedAt}::timestamp, ${purchase.expiresAt}::timestamp, ${status}::"OrderStatus",
+        ${purchase.purchasedAt}::timestamp, ${purchase.expiresAt}::timestamp, ${purchase.subscription?.key ?? null},
+        ${status}::"OrderStatus",
         ${purchase.finishMode}::"FinishMode", ${purchase.finishParams ? jsonText(purchase.finishParams) : null}::jsonb,
         ${status === 'DELIVERED' ? now : null}::timestamp, ${finishedAt}::timestamp, ${purchase.revocation?.at ?? null}::timestamp,
         ${purchase.revocation?.reason ?? null}, ${jsonText(purchase.payload)}::jsonb, ${now}::timestamp, ${now}::timestamp)
@@ -257,6 +258,7 @@ export class Fulfilment {
     product: Product,
     accessDurationMs: number | null,
   ): Promise<{ order: Order; entitlement: Entitlement }> {
+    if (order.subscriptionKey !== null) return this.#grantSubscription(tx, events, order, product);
     const kind = entitlementKind(product.type);
     let entitlement: Entitlement;
     if (kind === 'CONSUMABLE') {
@@ -310,6 +312,176 @@ export class Fulfilment {
       });
     }
     return { order, entitlement };
+  }
+
+  /**
+   * A subscription order's grant: ONE entitlement per subscription (grantKey
+   * "subscription:<storeAccountId>:<key>"), created by its first order; every later
+   * order (a renewal) only moves its expiry, which is the latest period end among the
+   * subscription's orders not revoked.
+   */
+  async #grantSubscription(
+    tx: TransactionClient,
+    events: EventBuffer,
+    order: Order,
+    product: Product,
+  ): Promise<{ order: Order; entitlement: Entitlement }> {
+    const key = order.subscriptionKey!;
+    const grantKey = subscriptionGrantKey(order.storeAccountId, key);
+    // Never open-ended: without a stated period end, access ends at the purchase.
+    const inserted = await tx.$queryRaw<Entitlement[]>`
+      INSERT INTO "Entitlement" ("id", "appId", "playerId", "productId", "orderId", "kind", "quantity", "expiresAt", "grantKey", "updatedAt")
+      VALUES (gen_random_uuid(), ${order.appId}::uuid, ${order.playerId}, ${product.id}::uuid, ${order.id}::uuid,
+              'EXPIRING'::"EntitlementKind", 1, ${order.expiresAt ?? order.purchasedAt}::timestamp, ${grantKey}, now())
+      ON CONFLICT ("appId", "grantKey") DO NOTHING
+      RETURNING *`;
+    const settled = await this.#settleSubscription(tx, order.appId, order.storeAccountId, key, order.purchasedAt);
+    const entitlement = settled.entitlement ?? inserted[0]!;
+    if (inserted[0]) {
+      await events.append(tx, {
+        appId: order.appId, orderId: order.id, playerId: order.playerId, type: OrderEventType.ORDER_DELIVERED,
+        data: {
+          entitlementId: entitlement.id, productId: product.id, sku: product.sku, quantity: order.quantity,
+          storeOrderId: order.storeOrderId, subscriptionKey: key, expiresAt: entitlement.expiresAt?.toISOString() ?? null,
+        },
+      });
+    } else {
+      await events.append(tx, {
+        appId: order.appId, orderId: order.id, playerId: order.playerId, type: OrderEventType.ORDER_RENEWED,
+        data: {
+          entitlementId: entitlement.id, storeOrderId: order.storeOrderId, subscriptionKey: key,
+          expiresAt: entitlement.expiresAt?.toISOString() ?? null, reason: 'RENEWAL_ORDER',
+        },
+      });
+    }
+    if (order.finishMode === 'SERVER') {
+      this.#enqueuedTasks.add(events);
+      await enqueueTask(tx, {
+        appId: order.appId, kind: STORE_ACK_TASK, dedupeKey: `${STORE_ACK_TASK}:${order.id}`,
+        payload: { orderId: order.id }, maxAttempts: 200,
+      });
+    }
+    return { order, entitlement };
+  }
+
+  /**
+   * Re-derives a subscription's entitlement from its orders: expiry = the latest period
+   * end among orders not revoked; revoked when none is left. Never re-activates a
+   * revoked subscription entitlement (a store revocation is final).
+   */
+  async #settleSubscription(
+    tx: TransactionClient,
+    appId: string,
+    storeAccountId: string,
+    key: string,
+    revokedAt: Date,
+  ): Promise<{ entitlement: Entitlement | null; revoked: boolean }> {
+    const grantKey = subscriptionGrantKey(storeAccountId, key);
+    const rows = await tx.$queryRaw<(Entitlement & { live: bigint })[]>`
+      WITH live AS (
+        SELECT max(o."expiresAt") AS "endsAt", count(*) AS "live" FROM "Order" o
+         WHERE o."storeAccountId" = ${storeAccountId}::uuid AND o."subscriptionKey" = ${key}
+           AND o."status" IN ('DELIVERED', 'FINISHED'))
+      UPDATE "Entitlement" e SET
+        "expiresAt" = COALESCE(live."endsAt", e."expiresAt"),
+        "revokedAt" = CASE WHEN live."live" = 0 THEN ${revokedAt}::timestamp ELSE e."revokedAt" END,
+        "updatedAt" = now()
+        FROM live
+       WHERE e."appId" = ${appId}::uuid AND e."grantKey" = ${grantKey} AND e."revokedAt" IS NULL
+      RETURNING e.*, live."live"`;
+    const row = rows[0];
+    if (!row) return { entitlement: await tx.entitlement.findUnique({ where: { appId_grantKey: { appId, grantKey } } }), revoked: false };
+    const { live, ...entitlement } = row;
+    return { entitlement, revoked: Number(live) === 0 };
+  }
+
+  /**
+   * Records what the store says about one subscription, in one transaction: each of its
+   * orders once (the first grants, renewals move the same entitlement), later period
+   * ends of known orders (a renewal date moved), revocations, and — when the store
+   * revoked the whole subscription — the entitlement withdrawn.
+   */
+  async recordSubscription(input: {
+    account: PurchaseAccount;
+    playerId: string;
+    key: string;
+    orders: readonly VerifiedPurchase[];
+    revocation: { at: Date; reason: string } | null;
+  }): Promise<RecordSubscriptionResult> {
+    return this.#transaction(
+      (tx, events) => this.recordSubscriptionInTransaction(tx, events, input),
+      (events) => this.#enqueuedTasks.has(events),
+    );
+  }
+
+  async recordSubscriptionInTransaction(
+    tx: TransactionClient,
+    events: EventBuffer,
+    input: {
+      account: PurchaseAccount;
+      playerId: string;
+      key: string;
+      orders: readonly VerifiedPurchase[];
+      revocation: { at: Date; reason: string } | null;
+    },
+  ): Promise<RecordSubscriptionResult> {
+    const { account, playerId, key } = input;
+    // One subscription's orders serialize across submissions, notifications and sweeps.
+    await this.lockStoreOrder(tx, account.id, `subscription:${key}`);
+    const grantKey = subscriptionGrantKey(account.id, key);
+    const existing = await tx.entitlement.findUnique({ where: { appId_grantKey: { appId: account.appId, grantKey } } });
+    if (existing && existing.playerId !== playerId) throw new ConflictError('This subscription was already recorded for another player');
+    const results: RecordPurchaseResult[] = [];
+    let moved = false;
+    for (const purchase of input.orders) {
+      const result = await this.recordPurchaseInTransaction(tx, events, { account, playerId, purchase: { ...purchase, subscription: { key } } });
+      results.push(result);
+      const known = result.order;
+      if (!result.newlyDelivered && purchase.expiresAt && known.status !== 'REVOKED'
+          && (known.expiresAt === null || purchase.expiresAt.getTime() > known.expiresAt.getTime())) {
+        // The store moved this order's period end (renewal date postponed): later only.
+        results[results.length - 1] = {
+          ...result,
+          order: await tx.order.update({ where: { id: known.id }, data: { expiresAt: purchase.expiresAt } }),
+        };
+        moved = true;
+      }
+    }
+    const last = results.at(-1)?.order ?? null;
+    if (moved && last) {
+      const settled = await this.#settleSubscription(tx, account.appId, account.id, key, new Date());
+      if (settled.entitlement && !settled.entitlement.revokedAt) {
+        await events.append(tx, {
+          appId: account.appId, orderId: last.id, playerId, type: OrderEventType.ORDER_RENEWED,
+          data: { expiresAt: settled.entitlement.expiresAt?.toISOString() ?? null, subscriptionKey: key, reason: 'PERIOD_END_MOVED' },
+        });
+      }
+    }
+    if (input.revocation) {
+      const withdrawn = await tx.entitlement.updateMany({
+        where: { appId: account.appId, grantKey, revokedAt: null },
+        data: { revokedAt: input.revocation.at },
+      });
+      if (withdrawn.count > 0) {
+        await events.append(tx, {
+          appId: account.appId, orderId: last?.id ?? null, playerId, type: OrderEventType.ORDER_REVOKED,
+          data: { reason: input.revocation.reason, entitlementsRevoked: withdrawn.count, subscriptionKey: key },
+        });
+      }
+    }
+    const entitlement = await tx.entitlement.findUnique({ where: { appId_grantKey: { appId: account.appId, grantKey } } });
+    return { orders: results, entitlement, newlyDelivered: existing === null && entitlement !== null && results.some((r) => r.newlyDelivered) };
+  }
+
+  /** The player a store subscription was first recorded for, if it was. */
+  async subscriptionOwner(appId: string, storeAccountId: string, key: string): Promise<string | null> {
+    const entitlement = await this.#prisma.entitlement.findUnique({
+      where: { appId_grantKey: { appId, grantKey: subscriptionGrantKey(storeAccountId, key) } },
+      select: { playerId: true },
+    });
+    if (entitlement) return entitlement.playerId;
+    const order = await this.#prisma.order.findFirst({ where: { storeAccountId, subscriptionKey: key }, select: { playerId: true } });
+    return order?.playerId ?? null;
   }
 
   /** Delivers orders that arrived before their product existed. Safe to call repeatedly. */
@@ -385,6 +557,16 @@ export class Fulfilment {
       data: { status: 'REVOKED', revokedAt: revocation.at, revocationReason: revocation.reason },
     });
     if (changed.count === 0) return tx.order.findUniqueOrThrow({ where: { id: order.id } });
+    if (order.subscriptionKey !== null) {
+      // One order of a subscription (a refunded renewal, say): the subscription's access
+      // shrinks to the orders still paid for, and ends only when none is left.
+      const { revoked } = await this.#settleSubscription(tx, order.appId, order.storeAccountId, order.subscriptionKey, revocation.at);
+      await events.append(tx, {
+        appId: order.appId, orderId: order.id, playerId: order.playerId, type: OrderEventType.ORDER_REVOKED,
+        data: { reason: revocation.reason, entitlementsRevoked: revoked ? 1 : 0, subscriptionKey: order.subscriptionKey },
+      });
+      return tx.order.findUniqueOrThrow({ where: { id: order.id } });
+    }
     // Withdraw the order's own grant, and for shared (permanent/expiring) access the
     // player's entitlement to the product: nothing stays granted after a revocation.
     const withdrawn = await tx.entitlement.updateMany({
@@ -481,6 +663,18 @@ export class Fulfilment {
     });
   }
 }
+
+export interface RecordSubscriptionResult {
+  /** One result per order, in the order given (the last is the subscription's latest). */
+  orders: RecordPurchaseResult[];
+  /** The subscription's one entitlement, once its product exists. */
+  entitlement: Entitlement | null;
+  /** True only for the call that created the entitlement. */
+  newlyDelivered: boolean;
+}
+
+/** The one entitlement of a store subscription. */
+export const subscriptionGrantKey = (storeAccountId: string, key: string): string => `subscription:${storeAccountId}:${key}`;
 
 export function entitlementKind(type: ProductType): 'CONSUMABLE' | 'PERMANENT' | 'EXPIRING' {
   switch (type) {

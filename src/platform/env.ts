@@ -95,6 +95,14 @@ const envSchema = z.object({
   /** Timeout of one CRL download. */
   HUAWEI_CRL_TIMEOUT_MS: int(100, 60_000).default(5_000),
   HUYA_TIMESTAMP_WINDOW_SECONDS: int(1).default(300),
+  /** Huawei reconciliation sweep (docs/huawei.md): re-reads recent orders and subscriptions with the status queries. */
+  HUAWEI_SWEEP_ENABLED: bool.default(true),
+  /** One sweep per interval across all instances (a task per time slot). */
+  HUAWEI_SWEEP_INTERVAL_MS: int(60_000, 7 * 86_400_000).default(3_600_000),
+  /** How far back a sweep looks: orders delivered, or subscriptions paid until, within this many hours. */
+  HUAWEI_SWEEP_WINDOW_HOURS: int(1, 24 * 365).default(7 * 24),
+  /** Pause between two Huawei API calls of a sweep, to stay well inside Huawei's rate limits. */
+  HUAWEI_SWEEP_PACE_MS: int(0, 60_000).default(250),
   HUYA_TIME_ZONE: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai').default('Asia/Shanghai'),
   SHUTDOWN_GRACE_MS: int(0).default(10_000),
   /** Chaos testing only: comma-separated failpoints that kill the process (see src/platform/failpoints.ts). */

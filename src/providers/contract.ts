@@ -14,6 +14,7 @@ import type { PrismaClient } from '../platform/db.js';
 import type { Logger } from '../platform/logger.js';
 import type { PubSub } from '../platform/pubsub.js';
 import type { Fulfilment, AccessDurationResolver } from '../fulfilment/fulfilment.js';
+import type { TaskKindOptions } from '../fulfilment/tasks.js';
 import type { PlayerTokenVerifier } from '../auth.js';
 import type { StoreAccountsService } from '../services/store-accounts.js';
 import type { Services } from '../services/index.js';
@@ -50,6 +51,12 @@ export interface VerifiedPurchase {
   purchasedAt: Date;
   /** Subscriptions: end of the paid period, when the store tells it. */
   expiresAt: Date | null;
+  /**
+   * Store subscriptions whose renewals arrive as separate orders: every order of one
+   * subscription carries the same key and moves ONE entitlement (never a second grant);
+   * its expiry is the latest period end among the subscription's orders not revoked.
+   */
+  subscription?: { key: string } | null;
   environment: StoreEnvironment;
   /** Set when the store says the purchase was refunded/revoked: record, never grant. */
   revocation: { at: Date; reason: string } | null;
@@ -135,6 +142,12 @@ export interface StoreModule<Flows = unknown> {
     /** Accepts a store-issued token as a player token (Huya's SDK JWT). */
     playerTokenVerifier?: (deps: Pick<StoreDeps, 'prisma' | 'storeAccounts'>) => PlayerTokenVerifier;
   };
+  /**
+   * Durable jobs this store runs on the shared task worker (e.g. Huawei's reconciliation
+   * sweep): `kinds` are registered with the worker; `start` runs when the worker starts
+   * (idempotent, on every instance) and may schedule the first task.
+   */
+  tasks?(flows: Flows): { kinds: Record<string, TaskKindOptions>; start?(): Promise<void> };
   /**
    * Completes the store-side finish step for a delivered order. Resolves when the store
    * says done (or "already done"); throws StoreUnavailableError (retried with backoff) or

@@ -16,6 +16,9 @@ export function registerOrderEvents(builder: Builder) {
     ORDER_REVOKED: 'Refunded or revoked by the store; entitlements withdrawn.',
     ORDER_ACK_FAILED: 'A store acknowledgement attempt failed; it is retried. `data` has the attempt and the error.',
     ORDER_RENEWED: "A subscription's or time-limited access's expiry moved (renewal, extension, expiry).",
+    NOTIFICATION_RECORDED:
+      'A store notification was recorded and changed nothing (unknown type, refund request, contradicted by the status query); `data` says which and why.',
+    RECONCILIATION_RUN: 'A reconciliation sweep re-read recent orders and subscriptions from the store; `data` has the counts and findings.',
   };
 
   /** Every type the fulfilment core writes (new core types appear here without a change). */

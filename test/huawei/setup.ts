@@ -72,7 +72,7 @@ export async function createHuaweiAccount(
 export async function createProduct(
   t: TestApp,
   tenant: Tenant,
-  input: { sku: string; storeProductId: string; type: 'CONSUMABLE' | 'NON_CONSUMABLE' | 'AUTO_RENEWABLE'; grantQuantity?: number },
+  input: { sku: string; storeProductId: string; type: 'CONSUMABLE' | 'NON_CONSUMABLE' | 'AUTO_RENEWABLE' | 'NON_RENEWING'; grantQuantity?: number },
 ): Promise<string> {
   const res = await t.gql(CreateProduct, { input: { store: 'HUAWEI', name: input.sku, ...input } }, { key: tenant.serverKey });
   const payload = res.data?.createProduct;

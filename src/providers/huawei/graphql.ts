@@ -50,7 +50,10 @@ export function registerHuaweiGraphql({ builder, refs: { StoreAccountNode, Order
 
   const FinishPurchaseInput = builder.inputType('FinishPurchaseInput', {
     fields: (t) => ({
-      purchaseData: t.string({ description: 'CreatePurchaseResult.purchaseData (JSON string holding jwsPurchaseOrder).' }),
+      purchaseData: t.string({
+        description:
+          'CreatePurchaseResult.purchaseData: the JSON string holding jwsPurchaseOrder, or jwsSubscriptionStatus for auto-renewable subscriptions.',
+      }),
       jwsPurchaseOrder: t.string({ description: 'Or the bare jwsPurchaseOrder.' }),
       playerId: t.string({ description: 'Server keys: the player. Client calls take it from the player token.' }),
       storeAccountId: t.globalID({ for: [StoreAccountNode], description: 'Needed when the app has several Huawei accounts.' }),
@@ -126,7 +129,10 @@ export function registerHuaweiGraphql({ builder, refs: { StoreAccountNode, Order
 
   const SyncPurchasesInput = builder.inputType('SyncPurchasesInput', {
     fields: (t) => ({
-      purchaseDataList: t.stringList({ required: true, description: 'queryPurchases(UNFINISHED / CURRENT_ENTITLEMENT).purchaseDataList' }),
+      purchaseDataList: t.stringList({
+        required: true,
+        description: 'queryPurchases(...).purchaseDataList: purchase orders and subscription statuses alike.',
+      }),
       playerId: t.string(),
       storeAccountId: t.globalID({ for: [StoreAccountNode] }),
     }),
@@ -174,7 +180,8 @@ export function registerHuaweiGraphql({ builder, refs: { StoreAccountNode, Order
   builder.mutationField('reconcileHuaweiOrder', (t) =>
     t.field({
       type: ReconcileHuaweiOrderPayload,
-      description: "Server keys: re-reads an order's state from Huawei's server API and revokes it if Huawei refunded it.",
+      description:
+        "Server keys: re-reads an order's state (its subscription's, for auto-renewable orders) from Huawei's server API and applies refunds, revocations and renewals.",
       authScopes: { serverKey: true },
       errors: { types: [NotFoundError, ...purchaseErrors], union: { name: 'ReconcileHuaweiOrderResult' } },
       args: { input: t.arg({ type: ReconcileHuaweiOrderInput, required: true }) },

@@ -6,7 +6,8 @@ import {
   huaweiAccountSettingsSchema,
   parseTrustedRootsPem,
 } from './protocol/index.js';
-import { createHuaweiService } from './flows.js';
+import { createHuaweiService, huaweiAccessDuration } from './flows.js';
+import { HUAWEI_SWEEP_TASK } from './sweep.js';
 import { huaweiAccountInput, registerHuaweiGraphql } from './graphql.js';
 import { huaweiCallback } from './http.js';
 
@@ -24,5 +25,10 @@ export const huawei = defineStore({
   createFlows: (deps) => createHuaweiService(deps),
   graphql: registerHuaweiGraphql,
   callback: huaweiCallback,
+  hooks: { accessDuration: huaweiAccessDuration },
+  tasks: (flows) => ({
+    kinds: { [HUAWEI_SWEEP_TASK]: flows.sweep.taskKind() },
+    start: () => flows.sweep.ensureScheduled(),
+  }),
   acknowledge: (account, request) => acknowledgeHuaweiOrder(account, request),
 });

@@ -1,9 +1,11 @@
 // A real local Huawei IAP: its own test PKI (root → intermediate → leaf with Huawei's OID),
-// purchase orders and notifications signed like Huawei signs them, and the server API
-// (order status query, shipped/confirm for orders and subscriptions) over HTTP, checking
-// our Bearer JWTs. Faults can be injected per call; hostile tokens are built on demand.
-// Like Huawei's, the leaf and intermediate name CRL distribution points (huawei-crl.ts).
-// Used by the tests and by `zerodrop sandbox` (always with environment SANDBOX there).
+// purchase orders, subscription statuses and notifications signed like Huawei signs them
+// and shaped like Huawei's (productType a string, price a number, no quantity,
+// finishStatus/needFinish; notification metadata `type` a number), and the server API
+// (order and subscription status queries, shipped/confirm for orders and subscriptions)
+// over HTTP, checking our Bearer JWTs. Faults can be injected per call; hostile tokens
+// are built on demand. Like Huawei's, the leaf and intermediate name CRL distribution
+// points (huawei-crl.ts). Used by the tests and by `zerodrop sandbox` (always SANDBOX there).
 import 'reflect-metadata'; // tsyringe (inside @peculiar/x509) needs the Reflect metadata API
 import { createHash, generateKeyPairSync, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -224,6 +226,43 @@ interface FakeOrder {
   payload: Record<string, unknown>;
   confirmAttempts: number;
   confirmed: boolean;
+  /** Subscription orders: the end of the period this order paid for. */
+  periodEndsAt?: number;
+}
+
+/** Huawei's SubscriptionStatus.status codes. */
+export type FakeSubscriptionStatusCode = '1' | '2' | '3' | '5';
+
+interface FakeSubscription {
+  subGroupId: string;
+  subGroupGenerationId: string;
+  subscriptionId: string;
+  purchaseToken: string;
+  productId: string;
+  /** Forced status ('5' revoked, '3' billing retry); otherwise derived from expiresTime. */
+  status: FakeSubscriptionStatusCode | null;
+  /** Every order of this subscription, oldest first. */
+  orderIds: string[];
+}
+
+export interface SignedSubscription {
+  /** What createPurchase / queryPurchases hand the client: `{"type":2,"jwsSubscriptionStatus":...}`. */
+  purchaseData: string;
+  jwsSubscriptionStatus: string;
+  subGroupGenerationId: string;
+  purchaseToken: string;
+  /** The order this status names as lastPurchaseOrder. */
+  purchaseOrderId: string;
+  expiresTime: number;
+  payload: Record<string, unknown>;
+}
+
+export interface SubscriptionOptions {
+  productId?: string;
+  /** Length of each paid period (the first and every renewal). */
+  periodMs?: number;
+  purchaseTime?: number;
+  overrides?: Record<string, unknown>;
 }
 
 interface RegisteredApiKey {
@@ -252,6 +291,8 @@ export class FakeHuawei {
   readonly #foreignPki: Pki;
   readonly #server = createServer((request, response) => void this.#handle(request, response));
   readonly #orders = new Map<string, FakeOrder>();
+  readonly #subscriptions = new Map<string, FakeSubscription>();
+  readonly packageName = 'com.example.zerodrop';
   readonly #apiKeys = new Map<string, RegisteredApiKey>();
   readonly #faults: FakeFault[] = [];
   #defaultCredentials: FakeApiCredentials | null = null;
@@ -357,7 +398,6 @@ export class FakeHuawei {
       applicationId: this.applicationId,
       productId: 'gems_100',
       productType: '0',
-      quantity: 1,
       purchaseTime: now,
       finishStatus: '2',
       needFinish: true,
@@ -448,6 +488,7 @@ export class FakeHuawei {
   /** A signed v3 notification body `{"jwsNotification": ...}`. */
   async signNotification(options: NotificationOptions): Promise<SignedNotification> {
     const order = options.purchaseOrderId === undefined ? undefined : this.#orders.get(options.purchaseOrderId)?.payload;
+    const subscription = order?.subGroupGenerationId === undefined ? undefined : this.#subscriptions.get(String(order.subGroupGenerationId));
     const notificationRequestId = options.notificationRequestId ?? `nr-${randomBytes(8).toString('hex')}`;
     const payload: Record<string, unknown> = JSON.parse(
       JSON.stringify({
@@ -457,8 +498,13 @@ export class FakeHuawei {
         notificationMetaData: {
           environment: this.environment,
           applicationId: this.applicationId,
-          type: order?.productType,
+          packageName: this.packageName,
+          // Huawei sends the product type here as a number (the payloads carry it as a string).
+          type: order?.productType === undefined ? undefined : Number(order.productType),
           currentProductId: order?.productId,
+          subGroupId: subscription?.subGroupId,
+          subGroupGenerationId: subscription?.subGroupGenerationId,
+          subscriptionId: subscription?.subscriptionId,
           purchaseToken: order?.purchaseToken,
           purchaseOrderId: order?.purchaseOrderId,
           ...options.metadata,
@@ -477,6 +523,145 @@ export class FakeHuawei {
     const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: notification.body });
     await response.arrayBuffer();
     return { ...notification, status: response.status };
+  }
+
+
+  // ---- Subscriptions (productType "2") ------------------------------------------------
+
+  /**
+   * A new auto-renewable subscription with its first purchase order; returns the
+   * client's purchaseData (jwsSubscriptionStatus) for it.
+   */
+  async subscribe(options: SubscriptionOptions = {}): Promise<SignedSubscription> {
+    const purchaseTime = options.purchaseTime ?? Date.now();
+    const subscription: FakeSubscription = {
+      subGroupId: `group-${randomBytes(3).toString('hex')}`,
+      subGroupGenerationId: `gen-${randomBytes(8).toString('hex')}`,
+      subscriptionId: `sub-${randomBytes(8).toString('hex')}`,
+      purchaseToken: `000002${randomBytes(24).toString('hex')}`,
+      productId: options.productId ?? 'vip_monthly',
+      status: null,
+      orderIds: [],
+    };
+    this.#subscriptions.set(subscription.subGroupGenerationId, subscription);
+    this.#addSubscriptionOrder(subscription, purchaseTime, options.periodMs ?? 30 * DAY_MS, options.overrides ?? {});
+    return this.signSubscriptionStatus(subscription.subGroupGenerationId);
+  }
+
+  /** Huawei charged the next period: a new purchase order (same purchaseToken) and a later expiresTime. */
+  renew(subGroupGenerationId: string, options: { periodMs?: number; purchaseTime?: number } = {}): string {
+    const subscription = this.#subscription(subGroupGenerationId);
+    const purchaseTime = options.purchaseTime ?? Date.now();
+    // The new period starts where the paid one ends (or now, after a lapse).
+    const periodStart = Math.max(this.expiresTime(subGroupGenerationId), purchaseTime);
+    return this.#addSubscriptionOrder(subscription, purchaseTime, options.periodMs ?? 30 * DAY_MS, {}, periodStart);
+  }
+
+  /** Huawei revoked the whole subscription (status 5), e.g. APPLICATION_DELETE_SUBSCRIPTION_HOSTING. */
+  revokeSubscription(subGroupGenerationId: string): void {
+    const subscription = this.#subscription(subGroupGenerationId);
+    subscription.status = '5';
+    const last = subscription.orderIds.at(-1);
+    if (last !== undefined) this.refund(last, '0');
+  }
+
+  /** The subscription's expiresTime: the latest period end of its orders not refunded. */
+  expiresTime(subGroupGenerationId: string): number {
+    const subscription = this.#subscription(subGroupGenerationId);
+    let latest = 0;
+    for (const id of subscription.orderIds) {
+      const order = this.#orders.get(id)!;
+      if (order.payload.purchaseOrderRevocationReasonCode !== undefined) continue;
+      latest = Math.max(latest, order.periodEndsAt ?? 0);
+    }
+    return latest;
+  }
+
+  /** Purchase order ids of a subscription, oldest first. */
+  subscriptionOrderIds(subGroupGenerationId: string): string[] {
+    return [...this.#subscription(subGroupGenerationId).orderIds];
+  }
+
+  /** SubGroupStatusPayload as Huawei's status query and the client's jwsSubscriptionStatus carry it. */
+  subscriptionStatusPayload(subGroupGenerationId: string): Record<string, unknown> {
+    const subscription = this.#subscription(subGroupGenerationId);
+    const orders = subscription.orderIds.map((id) => this.#orders.get(id)!.payload);
+    const expiresTime = this.expiresTime(subGroupGenerationId);
+    const status: FakeSubscriptionStatusCode = subscription.status ?? (expiresTime > Date.now() ? '1' : '2');
+    const lastSubscriptionStatus = {
+      subGroupGenerationId: subscription.subGroupGenerationId,
+      subscriptionId: subscription.subscriptionId,
+      purchaseToken: subscription.purchaseToken,
+      status,
+      expiresTime,
+      lastPurchaseOrder: orders.at(-1),
+      recentPurchaseOrderList: orders.slice(-10).reverse(),
+      renewalInfo: {
+        environment: this.environment,
+        subGroupGenerationId: subscription.subGroupGenerationId,
+        productId: subscription.productId,
+        autoRenewStatusCode: status === '1' ? '1' : '0',
+        hasInBillingRetryPeriod: status === '3',
+        renewalTime: expiresTime,
+      },
+    };
+    return JSON.parse(
+      JSON.stringify({
+        environment: this.environment,
+        applicationId: this.applicationId,
+        packageName: this.packageName,
+        subGroupId: subscription.subGroupId,
+        lastSubscriptionStatus,
+        historySubscriptionStatusList: [lastSubscriptionStatus],
+      }),
+    ) as Record<string, unknown>;
+  }
+
+  /** The subscription's current state signed as jwsSubscriptionStatus, in the client's purchaseData. */
+  async signSubscriptionStatus(subGroupGenerationId: string): Promise<SignedSubscription> {
+    const subscription = this.#subscription(subGroupGenerationId);
+    const payload = this.subscriptionStatusPayload(subGroupGenerationId);
+    const jwsSubscriptionStatus = await this.signJws(payload);
+    return {
+      purchaseData: JSON.stringify({ type: 2, jwsSubscriptionStatus }),
+      jwsSubscriptionStatus,
+      subGroupGenerationId,
+      purchaseToken: subscription.purchaseToken,
+      purchaseOrderId: subscription.orderIds.at(-1)!,
+      expiresTime: this.expiresTime(subGroupGenerationId),
+      payload,
+    };
+  }
+
+  #subscription(subGroupGenerationId: string): FakeSubscription {
+    const subscription = this.#subscriptions.get(subGroupGenerationId);
+    if (subscription === undefined) throw new Error(`FakeHuawei: unknown subscription ${subGroupGenerationId}`);
+    return subscription;
+  }
+
+  #addSubscriptionOrder(
+    subscription: FakeSubscription,
+    purchaseTime: number,
+    periodMs: number,
+    overrides: Record<string, unknown>,
+    periodStart = purchaseTime,
+  ): string {
+    const payload = this.purchasePayload({
+      purchaseOrderId: `PO${purchaseTime}${randomBytes(4).toString('hex')}`,
+      purchaseToken: subscription.purchaseToken,
+      productId: subscription.productId,
+      productType: '2',
+      purchaseTime,
+      price: 1500,
+      subGroupId: subscription.subGroupId,
+      subGroupGenerationId: subscription.subGroupGenerationId,
+      subscriptionId: subscription.subscriptionId,
+      ...overrides,
+    });
+    const id = String(payload.purchaseOrderId);
+    this.#orders.set(id, { payload, confirmAttempts: 0, confirmed: false, periodEndsAt: periodStart + periodMs });
+    subscription.orderIds.push(id);
+    return id;
   }
 
   // ---- Order state and faults ----------------------------------------------------------
@@ -559,9 +744,20 @@ export class FakeHuawei {
     const order = this.#findOrder(body);
     switch (path) {
       case HUAWEI_API_PATHS.orderStatusQuery: {
-        if (order === null) return this.#answer(response, 200, { responseCode: '1001880012', responseMessage: 'record does not exist' });
+        // Huawei's order query covers consumables, non-consumables and non-renewing products only.
+        if (order === null || order.payload.productType === '2') {
+          return this.#answer(response, 200, { responseCode: '1001880012', responseMessage: 'record does not exist' });
+        }
         const jwsPurchaseOrder = await this.signJws(order.payload);
         return this.#answer(response, 200, { responseCode: '0', responseMessage: 'success', jwsPurchaseOrder });
+      }
+      case HUAWEI_API_PATHS.subscriptionStatusQuery: {
+        const generation = order?.payload.subGroupGenerationId;
+        if (order === null || typeof generation !== 'string') {
+          return this.#answer(response, 200, { responseCode: '1001880012', responseMessage: 'record does not exist' });
+        }
+        const jwsSubGroupStatus = await this.signJws(this.subscriptionStatusPayload(generation));
+        return this.#answer(response, 200, { responseCode: '0', responseMessage: 'success', jwsSubGroupStatus });
       }
       case HUAWEI_API_PATHS.orderShippedConfirm:
       case HUAWEI_API_PATHS.subscriptionShippedConfirm: {

@@ -43,12 +43,25 @@ describe('verifyHuaweiPurchase', () => {
       purchaseToken: payload.purchaseToken,
       purchasedAt: new Date(payload.purchaseTime as number),
       expiresAt: null,
+      subscription: null,
       environment: 'SANDBOX',
       revocation: null,
       finishMode: 'CLIENT',
       finishParams: { productType: 0, purchaseToken: payload.purchaseToken, purchaseOrderId: payload.purchaseOrderId },
       payload,
     });
+  });
+
+  it('the fake signs what Huawei signs: productType a string, price a number, no quantity, finishStatus and needFinish', async () => {
+    const { payload } = await fake.signPurchase();
+    expect(typeof payload.productType).toBe('string');
+    expect(typeof payload.price).toBe('number');
+    expect(payload).not.toHaveProperty('quantity');
+    expect(payload).toMatchObject({ finishStatus: '2', needFinish: true });
+    const verified = await verifyHuaweiPurchase(fake.storeAccount(), { purchaseData: (await fake.signPurchase()).purchaseData });
+    expect(verified.quantity).toBe(1);
+    const notification = await fake.signNotification({ notificationType: 'DID_NEW_TRANSACTION', purchaseOrderId: String(payload.purchaseOrderId) });
+    expect((notification.payload.notificationMetaData as Record<string, unknown>).type).toBe(0);
   });
 
   it('accepts a bare jwsPurchaseOrder, and purchaseData that is itself the JWS', async () => {

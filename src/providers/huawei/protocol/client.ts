@@ -9,6 +9,7 @@ import { apiBaseUrlRefused } from '../../api-base-url.js';
 import { isOutboundRefusal, strictOutbound } from '../../../platform/outbound-url.js';
 import type { VerifyHuaweiJwsOptions } from './jws.js';
 import { verifyHuaweiPurchaseOrderJws, type HuaweiProductType } from './purchase.js';
+import { verifyHuaweiSubscriptionStatusJws, type HuaweiSubscriptionState } from './subscription.js';
 import { readHuaweiAccount, type HuaweiServerCredentials } from './settings.js';
 
 export const HUAWEI_DEFAULT_API_BASE_URL = 'https://iap.cloud.huawei.com';
@@ -17,6 +18,7 @@ export const HUAWEI_DEFAULT_TIMEOUT_MS = 10_000;
 export const HUAWEI_API_PATHS = {
   orderStatusQuery: '/order/harmony/v1/application/order/status/query',
   orderShippedConfirm: '/order/harmony/v1/application/purchase/shipped/confirm',
+  subscriptionStatusQuery: '/subscription/harmony/v1/application/subscription/status/query',
   subscriptionShippedConfirm: '/subscription/harmony/v1/application/purchase/shipped/confirm',
 } as const;
 
@@ -241,6 +243,34 @@ export async function queryOrderStatus(
     );
   }
   return verified;
+}
+
+/**
+ * Asks Huawei for a subscription's current state (auto-renewable products; the order
+ * query does not cover them) and verifies the signed jwsSubGroupStatus.
+ */
+export async function querySubscriptionStatus(
+  account: StoreAccountConfig,
+  order: HuaweiOrderReference,
+  options: HuaweiClientOptions = {},
+): Promise<HuaweiSubscriptionState> {
+  const path = HUAWEI_API_PATHS.subscriptionStatusQuery;
+  const answer = await callHuaweiApi(
+    account,
+    path,
+    { purchaseOrderId: order.purchaseOrderId, purchaseToken: order.purchaseToken },
+    options,
+  );
+  if (answer.responseCode !== SUCCESS_CODE) throw rejection(path, answer);
+  const { jwsSubGroupStatus } = answer.body;
+  if (typeof jwsSubGroupStatus !== 'string') {
+    throw new PurchaseVerificationError('MALFORMED_PURCHASE', `Huawei ${path} answered without jwsSubGroupStatus`);
+  }
+  const state = await verifyHuaweiSubscriptionStatusJws(account, jwsSubGroupStatus, options);
+  if (state.purchaseToken !== order.purchaseToken) {
+    throw new PurchaseVerificationError('MALFORMED_PURCHASE', `Huawei ${path} answered for another subscription`);
+  }
+  return state;
 }
 
 /**

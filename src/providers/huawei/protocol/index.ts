@@ -46,6 +46,7 @@ export {
   HUAWEI_DEFAULT_TIMEOUT_MS,
   confirmDelivery,
   queryOrderStatus,
+  querySubscriptionStatus,
   type HuaweiClientOptions,
   type HuaweiConfirmOutcome,
   type HuaweiConfirmRequest,
@@ -76,14 +77,23 @@ export {
 export {
   HUAWEI_ENVIRONMENT_NAMES,
   HUAWEI_PRODUCT_TYPE_CODES,
+  extractHuaweiProof,
   extractJwsPurchaseOrder,
+  huaweiNonRenewingDurationMs,
   huaweiProductTypeOf,
   verifyHuaweiPurchase,
   verifyHuaweiPurchaseOrderJws,
   type HuaweiProductType,
+  type HuaweiProof,
   type HuaweiPurchaseOrderPayload,
   type HuaweiPurchaseSubmission,
 } from './purchase.js';
+export {
+  HUAWEI_SUBSCRIPTION_STATUS,
+  huaweiSubscriptionKey,
+  verifyHuaweiSubscriptionStatusJws,
+  type HuaweiSubscriptionState,
+} from './subscription.js';
 export {
   HUAWEI_CBG_ROOT_CA_G2_PEM,
   HUAWEI_CBG_ROOT_CA_G2_SHA256,

@@ -1,5 +1,6 @@
 // Turns what a HarmonyOS client submits (purchaseData or a bare jwsPurchaseOrder) into a
 // VerifiedPurchase: JWS verification, payload decoding, account/environment checks.
+import { end as durationEnd, parse as parseDuration } from 'iso8601-duration';
 import { z } from 'zod';
 import { PurchaseVerificationError } from '../../../platform/errors.js';
 import type { FinishMode, ProductType, StoreEnvironment } from '../../../generated/prisma/enums.js';
@@ -74,39 +75,52 @@ export interface HuaweiPurchaseSubmission {
   jwsPurchaseOrder?: string | null;
 }
 
+/** A client submission's signed proof: a purchase order, or (auto-renewable) a subscription status. */
+export type HuaweiProof = { kind: 'ORDER'; jws: string } | { kind: 'SUBSCRIPTION'; jws: string };
+
 function looksLikeCompactJws(text: string): boolean {
   return text.split('.').length === 3 && !text.trimStart().startsWith('{');
 }
 
-function jwsFromPurchaseData(purchaseData: string): string {
+function proofFromPurchaseData(purchaseData: string): HuaweiProof {
   const trimmed = purchaseData.trim();
-  if (looksLikeCompactJws(trimmed)) return trimmed;
+  if (looksLikeCompactJws(trimmed)) return { kind: 'ORDER', jws: trimmed };
   let parsed: unknown;
   try {
     parsed = JSON.parse(trimmed);
   } catch (error) {
     throw new PurchaseVerificationError('MALFORMED_PURCHASE', 'purchaseData is not JSON', { cause: error });
   }
-  const jws = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>).jwsPurchaseOrder : undefined;
-  if (typeof jws !== 'string' || jws === '') {
-    throw new PurchaseVerificationError('MALFORMED_PURCHASE', 'purchaseData has no jwsPurchaseOrder string');
-  }
-  return jws;
+  const record = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+  // PurchaseData carries jwsPurchaseOrder (types 0, 1, 3) or jwsSubscriptionStatus (type 2).
+  const { jwsPurchaseOrder, jwsSubscriptionStatus } = record;
+  if (typeof jwsPurchaseOrder === 'string' && jwsPurchaseOrder !== '') return { kind: 'ORDER', jws: jwsPurchaseOrder };
+  if (typeof jwsSubscriptionStatus === 'string' && jwsSubscriptionStatus !== '') return { kind: 'SUBSCRIPTION', jws: jwsSubscriptionStatus };
+  throw new PurchaseVerificationError('MALFORMED_PURCHASE', 'purchaseData has no jwsPurchaseOrder or jwsSubscriptionStatus string');
 }
 
-/** Extracts the purchase-order JWS from a client submission. */
-export function extractJwsPurchaseOrder(submission: HuaweiPurchaseSubmission): string {
-  const fromPurchaseData = submission.purchaseData ? jwsFromPurchaseData(submission.purchaseData) : null;
+/** The signed proof in a client submission: purchaseData (either kind) or a bare jwsPurchaseOrder. */
+export function extractHuaweiProof(submission: HuaweiPurchaseSubmission): HuaweiProof {
+  const fromPurchaseData = submission.purchaseData ? proofFromPurchaseData(submission.purchaseData) : null;
   const bare = submission.jwsPurchaseOrder?.trim() || null;
-  if (fromPurchaseData !== null && bare !== null && fromPurchaseData !== bare) {
+  if (fromPurchaseData !== null && bare !== null && (fromPurchaseData.kind !== 'ORDER' || fromPurchaseData.jws !== bare)) {
     throw new PurchaseVerificationError('MALFORMED_PURCHASE', 'purchaseData and jwsPurchaseOrder describe different purchases');
   }
-  const jws = fromPurchaseData ?? bare;
-  if (jws === null) throw new PurchaseVerificationError('MALFORMED_PURCHASE', 'Send purchaseData or jwsPurchaseOrder');
-  return jws;
+  const proof = fromPurchaseData ?? (bare === null ? null : ({ kind: 'ORDER', jws: bare } as const));
+  if (proof === null) throw new PurchaseVerificationError('MALFORMED_PURCHASE', 'Send purchaseData or jwsPurchaseOrder');
+  return proof;
 }
 
-function parsePayload(payload: Record<string, unknown>): HuaweiPurchaseOrderPayload {
+/** Extracts the purchase-order JWS from a client submission (subscriptions are refused here). */
+export function extractJwsPurchaseOrder(submission: HuaweiPurchaseSubmission): string {
+  const proof = extractHuaweiProof(submission);
+  if (proof.kind !== 'ORDER') {
+    throw new PurchaseVerificationError('MALFORMED_PURCHASE', 'purchaseData carries a subscription status, not a purchase order');
+  }
+  return proof.jws;
+}
+
+export function parsePurchaseOrderPayload(payload: Record<string, unknown>): HuaweiPurchaseOrderPayload {
   const parsed = purchaseOrderPayloadSchema.safeParse(payload);
   if (!parsed.success) {
     throw new PurchaseVerificationError('MALFORMED_PURCHASE', `Huawei purchase order payload: ${z.prettifyError(parsed.error)}`);
@@ -144,7 +158,7 @@ function subscriptionExpiry(payload: Record<string, unknown>): Date | null {
 }
 
 /** Maps a verified, account-checked payload to the core's VerifiedPurchase. */
-function toVerifiedPurchase(
+export function toVerifiedPurchase(
   account: StoreAccountConfig,
   order: HuaweiPurchaseOrderPayload,
   rawPayload: Record<string, unknown>,
@@ -163,6 +177,7 @@ function toVerifiedPurchase(
     purchaseToken: order.purchaseToken,
     purchasedAt: new Date(order.purchaseTime),
     expiresAt: productType === 'AUTO_RENEWABLE' || productType === 'NON_RENEWING' ? subscriptionExpiry(rawPayload) : null,
+    subscription: null,
     environment: account.environment,
     revocation: revoked
       ? {
@@ -188,7 +203,7 @@ export async function verifyHuaweiPurchaseOrderJws(
 ): Promise<VerifiedPurchase> {
   const huaweiAccount = readHuaweiAccount(account);
   const { payload } = await verifyHuaweiJws(jwsPurchaseOrder, huaweiTrustSetFor(account), options);
-  const order = parsePayload(payload);
+  const order = parsePurchaseOrderPayload(payload);
   assertHuaweiAccountMatches(account, huaweiAccount.applicationId, order);
   return toVerifiedPurchase(account, order, payload, huaweiAccount.credentials === null ? 'CLIENT' : 'SERVER');
 }
@@ -203,6 +218,31 @@ export async function verifyHuaweiPurchase(
   options: VerifyHuaweiJwsOptions = {},
 ): Promise<VerifiedPurchase> {
   return verifyHuaweiPurchaseOrderJws(account, extractJwsPurchaseOrder(submission), options);
+}
+
+/**
+ * How long a non-renewing (productType "3") order grants access, as Huawei states it on
+ * the order: an explicit end (expiresTime and its aliases) or the ISO 8601 `duration`
+ * counted from purchaseTime (calendar months and years included). Null when the order
+ * says neither: then it is never granted without an end (the core keeps it waiting).
+ */
+export function huaweiNonRenewingDurationMs(payload: unknown): number | null {
+  if (typeof payload !== 'object' || payload === null) return null;
+  const fields = payload as Record<string, unknown>;
+  const purchaseTime = integerLike.transform(Number).safeParse(fields.purchaseTime);
+  if (!purchaseTime.success) return null;
+  const start = purchaseTime.data;
+  const expiry = subscriptionExpiry(fields);
+  if (expiry !== null && expiry.getTime() > start) return expiry.getTime() - start;
+  if (typeof fields.duration === 'string' && fields.duration !== '') {
+    try {
+      const endsAt = durationEnd(parseDuration(fields.duration), new Date(start)).getTime();
+      if (Number.isFinite(endsAt) && endsAt > start) return endsAt - start;
+    } catch {
+      return null; // not ISO 8601: treated as unstated
+    }
+  }
+  return null;
 }
 
 /** Huawei product type of a stored payload (AckRequest.payload), for confirm routing. */
