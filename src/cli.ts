@@ -18,6 +18,11 @@ Commands:
                                    create an API key (shown once)
   keys:revoke --app <id> --key <keyId>
                                    revoke an API key
+  sandbox [--url <zerodrop>] [--key zd_sk_…]
+                                   run store simulators against a running ZeroDrop
+                                   (SANDBOX accounts only); \`sandbox --help\` for more
+  sandbox purchase huawei|nowgg|huya [--player <id>]
+                                   a purchase end to end through the running sandbox
 
 Reads the same environment as the server (DATABASE_URL, DATA_DIR, ZERODROP_MASTER_KEY,
 MIGRATE_ON_START: admin commands first apply pending migrations unless it is false).`;
@@ -74,6 +79,9 @@ export async function runCli(
   source: Record<string, string | undefined> = process.env,
   output: CliOutput = consoleOutput,
 ): Promise<number> {
+  // The sandbox talks to a running server over HTTP and never opens the database; loaded
+  // only when asked for (its certificate library is not needed by the other commands).
+  if (argv[0] === 'sandbox') return (await import('./sandbox/command.js')).runSandboxCommand(argv.slice(1), source, output);
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,

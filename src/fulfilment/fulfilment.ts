@@ -326,7 +326,7 @@ export class Fulfilment {
     });
     const periods: PaidPeriod[] = [];
     for (const order of paid) {
-      const { accessDurationMs } = this.#pricing(product, order.verifiedPayload, null);
+      const { accessDurationMs } = this.#pricing(product, order.verifiedPayload);
       if (accessDurationMs !== null) periods.push({ at: order.purchasedAt, durationMs: accessDurationMs, key: order.storeOrderId });
     }
     const expiresAt = replayAccess(periods);

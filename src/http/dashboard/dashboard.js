@@ -65,6 +65,8 @@ const state = {
   ackFailures: [],
   /** The recent orders shown, newest first. */
   recent: [],
+  /** What the charts were last drawn from. */
+  chartKey: '',
   refreshTimer: null,
   refreshInterval: null,
 };
@@ -385,6 +387,10 @@ const storeClass = (store) => `store-${STORES.includes(store) ? store : 'other'}
  */
 function renderCharts(rows) {
   const days = chartDays();
+  // Redrawn only when something changed: a periodic refresh must not reset a hovered bar.
+  const key = JSON.stringify([days, rows]);
+  if (key === state.chartKey) return;
+  state.chartKey = key;
   $('chart-range').textContent = `(${days[0]} – ${days[days.length - 1]}, ${timeZone})`;
   const currencies = [...new Set(rows.filter((r) => r.currency).map((r) => r.currency))].sort();
   // A currency whose orders were all free (or all outside the granted states) has nothing to draw.
@@ -577,6 +583,7 @@ async function connect(key) {
   state.abort?.abort();
   state.key = key;
   state.ackFailures = [];
+  state.chartKey = '';
   setStatus('connecting');
   showError('');
   try {
