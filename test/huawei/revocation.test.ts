@@ -129,6 +129,27 @@ describe('HUAWEI_CRL_POLICY=soft-fail', () => {
   });
 });
 
+describe('CRL downloads and the outbound guard', () => {
+  it('never fetches a CRL from an internal address a tenant-trusted certificate names (OUTBOUND_ALLOW_PRIVATE=false)', async () => {
+    // The sandbox account's root is the tenant's, so are its CRL URLs (here 127.0.0.1).
+    const strict = await createTestApp({ OUTBOUND_ALLOW_PRIVATE: 'false' }, { database });
+    const fake = await FakeHuawei.start();
+    try {
+      const { tenant } = await shop('enforce', fake);
+      const fetchesBefore = fake.crl.fetches('intermediate') + fake.crl.fetches('root');
+      const { purchaseData } = await fake.signPurchase();
+      const before = await rowCounts(strict);
+      const res = await strict.gql(FinishPurchase, { input: { purchaseData, playerId: 'player-1' } }, { key: tenant.serverKey });
+      expect(res.data?.finishPurchase).toMatchObject({ __typename: 'StoreUnavailableError', code: 'STORE_UNAVAILABLE' });
+      expect(await rowCounts(strict)).toEqual(before);
+      expect(fake.crl.fetches('intermediate') + fake.crl.fetches('root')).toBe(fetchesBefore);
+    } finally {
+      await strict.close();
+      await fake.close();
+    }
+  });
+});
+
 describe('HUAWEI_CRL_POLICY=off', () => {
   it('checks no CRL: delivers with an unreachable CRL without trying it, and even under a revoked leaf', async () => {
     const before = crlDown.crl.fetches('intermediate') + crlDown.crl.fetches('root');

@@ -6,6 +6,7 @@ import type { TransactionClient } from '../../platform/db.js';
 import { AppError, NotFoundError, PurchaseRevokedError, PurchaseVerificationError } from '../../platform/errors.js';
 import { failpoint } from '../../platform/failpoints.js';
 import { EventBuffer, OrderEventType } from '../../fulfilment/events.js';
+import { OutboundGuard } from '../../platform/outbound-url.js';
 import {
   extractHuaweiProof,
   huaweiNonRenewingDurationMs,
@@ -119,16 +120,38 @@ export const huaweiAccessDuration: AccessDurationResolver = (product, verifiedPa
   return accessDurationMs === null ? null : { accessDurationMs };
 };
 
+/** Most redirects a CRL download follows; each hop is checked by the guard again. */
+const CRL_MAX_REDIRECTS = 3;
+
+/**
+ * A CRL download through the outbound guard. The guard never follows redirects (a public
+ * URL could bounce to an internal one); a CRL host may redirect (e.g. to its CDN), so each
+ * Location is followed here and goes through the guard's checks like the first URL.
+ */
+async function fetchCrlThrough(guard: OutboundGuard, url: string, init: { signal: AbortSignal }): Promise<Response> {
+  let target = url;
+  for (let hop = 0; ; hop++) {
+    const response = await guard.fetchFunction(target, init);
+    const location = response.status >= 300 && response.status < 400 ? response.headers.get('location') : null;
+    if (!location || hop === CRL_MAX_REDIRECTS) return response;
+    await response.body?.cancel();
+    target = new URL(location, target).toString();
+  }
+}
+
 export function createHuaweiService(deps: StoreDeps, storeAccounts: StoreAccountsService = deps.storeAccounts) {
   const { fulfilment, prisma } = deps;
   const timeoutMs = deps.env.STORE_HTTP_TIMEOUT_MS;
   // One CRL cache for every account of this instance. CRL URLs come from certificates that
-  // chain to a trusted root (Huawei's, or a sandbox account's own test root).
-  // TODO(net): download through the SSRF guard (src/platform/outbound-url.ts) once it lands:
-  // a sandbox account's root is tenant-controlled, and so are its certificates' CRL URLs.
+  // chain to a trusted root (Huawei's, or a sandbox account's own test root — tenant-chosen,
+  // so its CRL URLs are too): downloads go through the outbound guard, internal addresses
+  // refused at check and connect time. Plain http stays allowed even in production: CRLs are
+  // signed data that RFC 5280 publishes over http, and Huawei's CRL URLs are http.
+  const crlOutbound = new OutboundGuard({ allowPrivate: deps.env.OUTBOUND_ALLOW_PRIVATE, requireHttps: false });
   const crlChecker = new HuaweiCrlChecker({
     policy: deps.env.HUAWEI_CRL_POLICY,
     timeoutMs: deps.env.HUAWEI_CRL_TIMEOUT_MS,
+    fetch: (url, init) => fetchCrlThrough(crlOutbound, url, init),
     onUnavailable: (event) =>
       deps.logger.warn({ ...event }, event.policy === 'soft-fail' ? 'Huawei CRL unavailable; accepted (soft-fail)' : 'Huawei CRL unavailable; refused'),
   });
