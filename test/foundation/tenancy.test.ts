@@ -1,5 +1,5 @@
 // The cross-tenant suite. Tenant B (the attacker) tries every root query, mutation and
-// subscription with its server key, its client key alone, and its client key with a
+// subscription (over SSE and over graphql-ws) with its server key, its client key alone, and its client key with a
 // player token for a player id tenant A also has — aimed at A's ids. B must see nothing
 // of A and change nothing of A (A's rows are compared before and after every attempt),
 // and no request may reach a store with A's credentials.
@@ -15,6 +15,7 @@ import { buildSchema } from '../../src/schema/index.js';
 import { builtInStores } from '../../src/providers/index.js';
 import { createTestApp, type Credentials, type Tenant, type TestApp } from '../helpers/app.js';
 import { seedCatalogue, seedOrder } from './seed.js';
+import { listen, wsClient } from '../live/helpers.js';
 
 const schema = buildSchema(builtInStores);
 
@@ -43,6 +44,8 @@ let victim: Victim;
 let attacker: Tenant;
 let attackerPlayerToken: string;
 let tripwire: Server;
+/** The same app on a real socket, for subscriptions over graphql-ws. */
+let socketServer: Awaited<ReturnType<typeof listen>>;
 /** Requests that reached a store API with A's account settings (must stay empty). */
 const tripped: string[] = [];
 
@@ -129,6 +132,28 @@ interface OpenSubscription {
   close(): Promise<void>;
 }
 
+/**
+ * Opens a graphql-ws subscription on the app's socket; results (and refusals, as an
+ * `errors` body) accumulate until close().
+ */
+function openSocketSubscription(query: string, variables: Record<string, unknown>, creds: Credentials): OpenSubscription {
+  const events: Body[] = [];
+  const client = wsClient(socketServer.wsUrl, creds);
+  const refused = (err: unknown) => {
+    const reason = err instanceof Error ? err.message : (err as { reason?: string } | null)?.reason ?? JSON.stringify(err);
+    events.push({ errors: [{ message: `socket refused: ${reason}` }] } as Body);
+  };
+  const unsubscribe = client.subscribe({ query, variables }, { next: (value) => events.push(value as Body), error: refused, complete: () => {} });
+  return {
+    status: 101,
+    events,
+    close: async () => {
+      unsubscribe();
+      await client.dispose();
+    },
+  };
+}
+
 /** Opens a GraphQL-over-SSE subscription; events accumulate until close(). */
 async function openSubscription(query: string, variables: Record<string, unknown>, creds: Credentials): Promise<OpenSubscription> {
   const res = await t.post({ query, variables }, { ...creds, headers: { accept: 'text/event-stream' } });
@@ -174,6 +199,7 @@ async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): 
 
 beforeAll(async () => {
   t = await createTestApp();
+  socketServer = await listen(t.app);
   tripwire = createServer((req, res) => {
     tripped.push(`${req.method} ${req.url}`);
     res.writeHead(500).end();
@@ -273,6 +299,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await socketServer.close();
   await new Promise<void>((resolve) => tripwire.close(() => resolve()));
   await t.close();
 });
@@ -488,8 +515,14 @@ const subscriptionCases: Record<string, () => Promise<void>> = {
  */
 async function expectSubscriptionsIsolated(query: string, field: string): Promise<void> {
   const control = await openSubscription(query, { after: '0' }, { key: victim.serverKey });
+  // A's control on the socket too, so the graphql-ws checks cannot pass vacuously either.
+  const socketControl = openSocketSubscription(query, { after: '0' }, { key: victim.serverKey });
+  // Every attacker on both transports: over SSE, and over graphql-ws (connection_init then subscribe).
   const spies = await Promise.all(
-    attackers().map(async ({ label, creds }) => ({ label, subscription: await openSubscription(query, { after: '0' }, creds) })),
+    attackers().flatMap(({ label, creds }) => [
+      (async () => ({ label: `${label} (SSE)`, subscription: await openSubscription(query, { after: '0' }, creds) }))(),
+      (async () => ({ label: `${label} (graphql-ws)`, subscription: openSocketSubscription(query, { after: '0' }, creds) }))(),
+    ]),
   );
   try {
     await waitFor(() => control.events.some((e) => e.data?.[field]), `A's replayed ${field}`);
@@ -500,6 +533,7 @@ async function expectSubscriptionsIsolated(query: string, field: string): Promis
     const live = await seedOrder(t, catalogue, 'alice');
     const liveId = encodeGlobalID('Order', live.id);
     await waitFor(() => JSON.stringify(control.events).includes(liveId), `A's live ${field}`);
+    await waitFor(() => JSON.stringify(socketControl.events).includes(liveId), `A's live ${field} over graphql-ws`);
     await sleep(300); // B's streams get as long as A's did, and then some
     for (const { label, subscription } of spies) {
       const text = JSON.stringify(subscription.events);
@@ -508,7 +542,7 @@ async function expectSubscriptionsIsolated(query: string, field: string): Promis
       expect(delivered, `${label} received ${field}`).toEqual([]);
     }
   } finally {
-    await Promise.all([control.close(), ...spies.map(({ subscription }) => subscription.close())]);
+    await Promise.all([control.close(), socketControl.close(), ...spies.map(({ subscription }) => subscription.close())]);
   }
 }
 
