@@ -142,6 +142,11 @@ export class Guard {
     }
   }
 
+  /** Live sessions of `kind` a server key holds on this instance (what its cap counts). */
+  openSessionsOfKey(kind: 'connection' | 'subscription', keyId: string): number {
+    return this.#counts.get(`${kind}:key:${keyId}`) ?? 0;
+  }
+
   /**
    * Opens a live session (a graphql-ws socket or a running subscription) for `caller`, or
    * throws LiveLimitError when the key's (a client key: the player's) or the address's

@@ -84,13 +84,22 @@ describe('rate limits and caps on every transport', () => {
     for (const socket of [second, again, ...sockets]) socket.close();
   });
 
+  /** Waits (a loaded machine may be slow) until the key holds `count` running subscriptions. */
+  async function untilSubscriptions(keyId: string, count: number): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (t.app.guard.openSessionsOfKey('subscription', keyId) !== count) {
+      if (Date.now() > deadline) throw new Error(`key never held ${count} subscriptions (holds ${t.app.guard.openSessionsOfKey('subscription', keyId)})`);
+      await sleep(20);
+    }
+  }
+
   it('caps running subscriptions per key across SSE and graphql-ws, and per address', async () => {
-    const key = await serverKey();
+    const { secret: key, apiKey } = await t.app.services.apps.createApiKey(tenant.appId, { role: 'SERVER', name: 'limits' });
     const sse = await sseSubscribe(t.app.fetch, 'http://zerodrop.test/graphql', OrderEvents, {}, { key, headers: from(randomAddress()) });
     const socket = rawSocket(server.wsUrl, bearer(key), randomAddress());
     await socket.acked;
     socket.subscribe('ws', ORDER_EVENTS);
-    await sleep(200);
+    await untilSubscriptions(apiKey.id, 2);
     const third = await sseSubscribe(t.app.fetch, 'http://zerodrop.test/graphql', OrderEvents, {}, { key, headers: from(randomAddress()) });
     const refused = await third.next(2_000);
     expect(refused.errors?.[0]).toMatchObject({
@@ -98,7 +107,7 @@ describe('rate limits and caps on every transport', () => {
       extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' },
     });
     await sse.close();
-    await sleep(100);
+    await untilSubscriptions(apiKey.id, 1);
     const afterClose = await sseSubscribe(t.app.fetch, 'http://zerodrop.test/graphql', OrderEvents, {}, { key, headers: from(randomAddress()) });
     expect(await afterClose.drain(300)).toEqual([]); // running, nothing refused
     await afterClose.close();
