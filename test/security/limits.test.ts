@@ -101,7 +101,7 @@ describe('rate limits and caps on every transport', () => {
     socket.subscribe('ws', ORDER_EVENTS);
     await untilSubscriptions(apiKey.id, 2);
     const third = await sseSubscribe(t.app.fetch, 'http://zerodrop.test/graphql', OrderEvents, {}, { key, headers: from(randomAddress()) });
-    const refused = await third.next(2_000);
+    const refused = await third.next(10_000);
     expect(refused.errors?.[0]).toMatchObject({
       message: 'Too many open subscriptions for this API key (limit 2)',
       extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' },
@@ -119,7 +119,7 @@ describe('rate limits and caps on every transport', () => {
       streams.push(await sseSubscribe(t.app.fetch, 'http://zerodrop.test/graphql', OrderEvents, {}, { key: await serverKey(), headers: from(address) }));
     }
     const over = await sseSubscribe(t.app.fetch, 'http://zerodrop.test/graphql', OrderEvents, {}, { key: await serverKey(), headers: from(address) });
-    expect((await over.next(2_000)).errors?.[0]?.message).toBe('Too many open subscriptions from this address (limit 3)');
+    expect((await over.next(10_000)).errors?.[0]?.message).toBe('Too many open subscriptions from this address (limit 3)');
     for (const stream of streams) await stream.close();
   });
 
