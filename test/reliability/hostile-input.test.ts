@@ -32,6 +32,8 @@ const CONSUME = `mutation ($input: ConsumePurchaseInput!) {
   consumePurchase(input: $input) { __typename ... on ConsumePurchasePayload { order { id } } ... on Error { code message } } }`;
 const PLAYER_TOKEN_SETTINGS = `mutation ($input: UpdatePlayerTokenSettingsInput!) {
   updatePlayerTokenSettings(input: $input) { __typename ... on Error { code message } } }`;
+const CREATE_WEBHOOK_ENDPOINT = `mutation ($input: CreateWebhookEndpointInput!) {
+  createWebhookEndpoint(input: $input) { __typename ... on Error { code message } } }`;
 const CONFIRM_CLIENT_FINISH = `mutation ($input: ConfirmClientFinishInput!) {
   confirmClientFinish(input: $input) { __typename ... on Error { code message } } }`;
 
@@ -45,6 +47,8 @@ interface HostileCase {
 }
 
 let t: TestApp;
+/** The same database behind the production outbound policy (request-forgery cases). */
+let strict: TestApp;
 let tenant: Tenant;
 let otherTenant: Tenant;
 let huawei: FakeHuawei;
@@ -389,6 +393,35 @@ function cases(): HostileCase[] {
       post(`/webhooks/${store}/${randomUUID()}`, '{}', { 'content-type': 'application/json', 'content-length': String(200 * 1024 * 1024) }),
     );
   }
+  // Issue 13: request forgery. Sent to an instance with the production outbound policy
+  // (OUTBOUND_ALLOW_PRIVATE=false) on the same database; test/security/outbound.test.ts has
+  // the connect-time (DNS rebinding) and redirect attacks.
+  const internalUrls = [
+    'http://127.0.0.1/hook',
+    'http://2130706433/hook',
+    'http://0x7f.1/hook',
+    'http://[::ffff:127.0.0.1]/hook',
+    'http://localhost./hook',
+    'http://169.254.169.254/latest/meta-data',
+    'http://10.0.0.1/hook',
+    'http://100.64.0.1/hook',
+    'http://[fd00::1]/hook',
+    'http://224.0.0.1/hook',
+  ];
+  for (const url of internalUrls) {
+    add(`outbound: webhook endpoint at ${url}`, { status: 200, code: 'VALIDATION_FAILED' }, () =>
+      gqlRaw(strict, CREATE_WEBHOOK_ENDPOINT, { input: { url } }, { key: key() }),
+    );
+  }
+  add('outbound: JWKS URL at the metadata address', { status: 200, code: 'VALIDATION_FAILED' }, () =>
+    gqlRaw(strict, PLAYER_TOKEN_SETTINGS, { input: { jwksUrl: 'http://169.254.169.254/jwks' } }, { key: key() }),
+  );
+  add('outbound: SANDBOX store apiBaseUrl at a private address', { status: 200, code: 'VALIDATION_FAILED' }, () =>
+    gqlRaw(strict, CREATE_STORE_ACCOUNT, { input: { name: 'ssrf sandbox', environment: 'SANDBOX', apiBaseUrl: 'http://10.0.0.1:8080', nowgg: { appId: '11001', packageName: 'gg.now.x', paymentsApiKey: 'k' } } }, { key: key() }),
+  );
+  add('outbound: PRODUCTION store apiBaseUrl (SANDBOX only)', { status: 200, code: 'VALIDATION_FAILED' }, () =>
+    gqlRaw(strict, CREATE_STORE_ACCOUNT, { input: { name: 'ssrf production', environment: 'PRODUCTION', apiBaseUrl: 'https://api.example.com', nowgg: { appId: '11001', packageName: 'gg.now.x', paymentsApiKey: 'k' } } }, { key: key() }),
+  );
   add('graphql: mutation over GET', { status: 405 }, () =>
     raw(t, { method: 'GET', path: `/graphql?query=${encodeURIComponent('mutation { __typename }')}`, headers: { authorization: `Bearer ${key()}`, 'x-graphql-yoga-csrf': '1' } }),
   );
@@ -405,6 +438,7 @@ function cases(): HostileCase[] {
 beforeAll(async () => {
   [huawei, nowgg] = await Promise.all([FakeHuawei.start(), FakeNowgg.start()]);
   t = await createTestApp();
+  strict = await createTestApp({ OUTBOUND_ALLOW_PRIVATE: 'false', ALLOW_PRODUCTION_API_BASE_URL: 'false' }, { database: t.database });
   tenant = await t.createTenant('hostile');
   otherTenant = await t.createTenant('other');
   const credentials = huawei.createApiCredentials();
@@ -454,6 +488,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await strict.close();
   await t.close();
   await Promise.all([huawei.close(), nowgg.close()]);
 });
