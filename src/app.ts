@@ -7,6 +7,7 @@ import { createYoga, type YogaServerInstance, maskError as defaultMaskError } fr
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { armor } from './armor.js';
 import { GraphQLError } from 'graphql';
+import { PothosValidationError } from '@pothos/core';
 import { Redis } from 'ioredis';
 import type { Database } from './platform/db.js';
 import { isDatabaseUnavailable } from './platform/db-outage.js';
@@ -163,6 +164,11 @@ export async function createApp(options: CreateAppOptions): Promise<ZeroDropApp>
         const original = error instanceof GraphQLError ? error.originalError : error;
         if (original instanceof AppError) {
           return new GraphQLError(original.message, { extensions: { code: original.code, retryable: original.retryable } });
+        }
+        // An id that is not a global id (relay's decoding) or another argument Pothos refuses:
+        // the caller's mistake, said as such with a code, like GraphQL's own validation errors.
+        if (original instanceof PothosValidationError && error instanceof GraphQLError) {
+          return new GraphQLError(original.message, { nodes: error.nodes ?? null, path: error.path, extensions: { code: 'BAD_USER_INPUT' } });
         }
         if (isDatabaseUnavailable(original)) {
           const unavailable = new ServiceUnavailableError();

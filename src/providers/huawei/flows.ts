@@ -7,6 +7,7 @@ import { AppError, NotFoundError, PurchaseRevokedError, PurchaseVerificationErro
 import { failpoint } from '../../platform/failpoints.js';
 import { EventBuffer, OrderEventType } from '../../fulfilment/events.js';
 import { OutboundGuard } from '../../platform/outbound-url.js';
+import { rowId } from '../../services/validation.js';
 import {
   extractHuaweiProof,
   huaweiNonRenewingDurationMs,
@@ -426,7 +427,7 @@ export function createHuaweiService(deps: StoreDeps, storeAccounts: StoreAccount
 
     /** Reconciliation: re-reads an order (or its subscription) from Huawei and applies what changed. */
     async reconcileOrder(appId: string, orderId: string): Promise<Order> {
-      const order = await prisma.order.findFirst({ where: { id: orderId, appId, store: 'HUAWEI' } });
+      const order = await prisma.order.findFirst({ where: { id: rowId(orderId), appId, store: 'HUAWEI' } });
       if (!order) throw new NotFoundError('Huawei order');
       const account = await storeAccounts.config(appId, order.storeAccountId);
       await reconcile(account, order);
