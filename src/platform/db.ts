@@ -66,7 +66,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
       close: async () => {
         await prisma.$disconnect();
-        await pool.end();
+        // Idempotent: an owner and a test harness may both close it; pg-pool throws on a second end().
+        if (!pool.ended && !pool.ending) await pool.end();
       },
     };
   }

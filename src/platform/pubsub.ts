@@ -56,7 +56,7 @@ export function createPubSubHandle(redisUrl?: string, onRedisError: (err: Error)
   publishClient.on('error', onRedisError);
   subscribeClient.on('error', onRedisError);
   const pubsub = createPubSub<PubSubTopics>({
-    eventTarget: createRedisEventTarget({ publishClient, subscribeClient }),
+    eventTarget: createRedisEventTarget({ publishClient, subscribeClient: settledSubscriptions(subscribeClient, onRedisError) }),
   });
   return {
     pubsub,
@@ -81,3 +81,26 @@ function publishAll(pubsub: PubSub, events: readonly AppendedEvent[]): void {
     });
   }
 }
+
+/**
+ * The subscribe client as redis-event-target sees it, except that its SUBSCRIBE and
+ * UNSUBSCRIBE promises are always handled: the library drops them, so one still pending
+ * when Redis goes away or the instance closes ("Connection is closed") was an unhandled
+ * rejection. A failure is reported like any Redis error; ioredis resubscribes on reconnect.
+ */
+function settledSubscriptions(client: Redis, onRedisError: (err: Error) => void): Redis {
+  return new Proxy(client, {
+    get(target, property) {
+      if (property === 'subscribe' || property === 'unsubscribe') {
+        return (...channels: string[]) => {
+          const pending = target[property](...channels);
+          pending.catch((err: unknown) => onRedisError(err instanceof Error ? err : new Error(String(err))));
+          return pending;
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
