@@ -36,6 +36,8 @@ interface Victim extends Tenant {
   /** Global ids of A's objects, by type (what B aims at). */
   ids: { app: string; apiKey: string; storeAccount: string; huaweiAccount: string; huyaAccount: string; product: string; order: string; entitlement: string; webhookEndpoint: string; webhookDelivery: string | null };
   goodsUuid: string;
+  /** A's unmatched now.gg web-shop payment (NowggUnmatchedPayment.id). */
+  webshopPaymentId: string;
   canaries: string[];
 }
 
@@ -251,6 +253,16 @@ beforeAll(async () => {
   await t.app.services.webhooks.relayOnce(); // queue the order's events for A's endpoint
   const entitlement = await t.app.db.prisma.entitlement.findFirstOrThrow({ where: { orderId: order.id } });
   const delivery = await t.app.db.prisma.webhookDelivery.findFirst({ where: { appId: a.appId } });
+  // A web-shop payment that named no player, as the now.gg callback leaves it (stored, processed, no order).
+  const webshopPayment = await t.app.db.prisma.storeNotification.create({
+    data: {
+      storeAccountId: catalogue.account.id,
+      externalId: 'victim-webshop-notification',
+      type: 'WEBSHOP_ITEM_PURCHASED',
+      processedAt: new Date(),
+      payload: { orderId: 'victim-webshop-order', productId: 'victim_gems.store', eventTime: Date.now(), paymentId: 'victim-pay', amount: 4.99, currency: 'USD' },
+    },
+  });
   const minted = await t.gql(CreatePlayerToken, { input: { playerId: 'alice' } }, { key: a.serverKey });
   if (minted.data?.createPlayerToken.__typename !== 'CreatePlayerTokenPayload') throw new Error(JSON.stringify(minted));
 
@@ -258,6 +270,7 @@ beforeAll(async () => {
     ...a,
     playerToken: minted.data.createPlayerToken.token,
     goodsUuid,
+    webshopPaymentId: webshopPayment.id,
     ids: {
       app: encodeGlobalID('App', a.appId),
       apiKey: encodeGlobalID('ApiKey', extraKey.apiKey.id),
@@ -285,6 +298,8 @@ beforeAll(async () => {
       order.purchaseToken!,
       'https://victim.example/hooks',
       'victim-ext-secret-value',
+      'victim-webshop-order',
+      webshopPayment.id,
       a.serverKey.slice(0, 12),
       extraKey.secret.slice(0, 12),
     ],
@@ -339,6 +354,14 @@ const queryCases: Record<string, () => Promise<void>> = {
   apiKeys: () => expectOwnListOnly('{ apiKeys(first: 100) { edges { node { id name prefix } } } }', edges('apiKeys')),
   products: () => expectOwnListOnly('{ products(first: 100) { edges { node { id sku storeProductId } } } }', edges('products')),
   storeAccounts: () => expectOwnListOnly('{ storeAccounts(first: 100) { edges { node { id name settings } } } }', edges('storeAccounts')),
+  nowggUnmatchedPayments: async () => {
+    await expectOwnListOnly('{ nowggUnmatchedPayments(first: 100) { edges { node { id storeOrderId } } } }', edges('nowggUnmatchedPayments'));
+    // naming A's now.gg account as the filter lists nothing of A's either
+    const results = await attack('query ($account: ID) { nowggUnmatchedPayments(first: 100, storeAccountId: $account) { edges { node { id } } } }', {
+      account: victim.ids.storeAccount,
+    });
+    expect(results[0]!.body.data?.nowggUnmatchedPayments, JSON.stringify(results[0]!.body)).toEqual({ edges: [] });
+  },
   orders: async () => {
     await expectOwnListOnly('{ orders(first: 100, filter: { playerId: "alice" }) { edges { node { id storeOrderId } } } }', edges('orders'));
     const [server, , player] = await attack('{ orders(first: 100) { edges { node { id } } } }');
@@ -486,6 +509,10 @@ const mutationCases: Record<string, () => Promise<void>> = {
       purchaseToken: 'victim-purchase-token',
       playerId: 'alice',
     }),
+  assignNowggWebshopPayment: async () => {
+    await refusedMutation('assignNowggWebshopPayment', 'AssignNowggWebshopPaymentInput', { paymentId: victim.webshopPaymentId, playerId: 'alice' });
+    expect(await t.app.db.prisma.order.count({ where: { storeOrderId: 'victim-webshop-order' } })).toBe(0);
+  },
   recordHuyaCallback: () =>
     refusedMutation('recordHuyaCallback', 'RecordHuyaCallbackInput', { storeAccountId: victim.ids.huyaAccount, authorization: 'forged', data: '{}' }),
   confirmHuyaGoodsUse: () => refusedMutation('confirmHuyaGoodsUse', 'ConfirmHuyaGoodsUseInput', { goodsUuid: victim.goodsUuid, profileId: 'streamer-1' }),

@@ -4,7 +4,8 @@
 import { z } from 'zod';
 import type { TransactionClient } from '../../platform/db.js';
 import type { Entitlement, Order } from '../../generated/prisma/client.js';
-import { AppError } from '../../platform/errors.js';
+import { Prisma } from '../../generated/prisma/client.js';
+import { AppError, ConflictError, NotFoundError, ValidationError } from '../../platform/errors.js';
 import { failpoint } from '../../platform/failpoints.js';
 import { OrderEventType, type EventBuffer } from '../../fulfilment/events.js';
 import { assertNotRevoked } from '../../fulfilment/fulfilment.js';
@@ -12,7 +13,9 @@ import {
   createNowggClient,
   readNowggAccount,
   nowggPurchaseTypes,
+  parseNowggWebhook,
   readNowggWebhook,
+  majorToMinorUnits,
   verifyNowggPurchase,
   type NowggOrderNotification,
   type NowggPurchaseType,
@@ -20,7 +23,7 @@ import {
 import type { StoreAccountConfig, VerifiedPurchase } from '../contract.js';
 import type { StoreDeps } from '../contract.js';
 import type { StoreAccountsService } from '../../services/store-accounts.js';
-import { parseInput } from '../../services/validation.js';
+import { isUuid, parseInput } from '../../services/validation.js';
 
 /** What the game client sends after a now.gg SDK purchase. */
 export interface NowggConsumeRequest {
@@ -84,6 +87,44 @@ const finishParamsSchema = z.object({
 /** Web-shop orders carry no player: the developerPayload set at checkout must name one. */
 const playerPayloadSchema = z.object({ playerId: z.string().trim().min(1).max(200) });
 
+const assignRequestSchema = z.object({
+  paymentId: z.string().trim().min(1),
+  playerId: z.string().trim().min(1).max(200),
+});
+
+/** A web-shop payment whose callback named no player, and that no order records yet. */
+export interface NowggUnmatchedPayment {
+  /** The stored notification's id: what assignNowggWebshopPayment takes. */
+  id: string;
+  storeAccountId: string;
+  storeOrderId: string;
+  storeProductId: string | null;
+  amountMinor: bigint | null;
+  currency: string | null;
+  developerPayload: string | null;
+  receivedAt: Date;
+  payload: Record<string, unknown>;
+}
+
+/** Keyset position in the unmatched-payments list: (receivedAt, id). */
+interface UnmatchedCursor {
+  receivedAt: Date;
+  id: string;
+}
+
+export function unmatchedPaymentCursor(payment: Pick<NowggUnmatchedPayment, 'receivedAt' | 'id'>): string {
+  return Buffer.from(`${payment.receivedAt.toISOString()}|${payment.id}`, 'utf8').toString('base64url');
+}
+
+function parseUnmatchedCursor(cursor: string): UnmatchedCursor {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const receivedAt = new Date(at ?? '');
+  if (!id || !isUuid(id) || Number.isNaN(receivedAt.getTime())) {
+    throw new ValidationError('Not a cursor of this list', [{ path: 'after', message: 'unknown cursor' }]);
+  }
+  return { receivedAt, id };
+}
+
 const SUBSCRIPTION_NOTIFICATION_TYPES = [
   'SUBSCRIPTION_PURCHASED',
   'SUBSCRIPTION_RENEWED',
@@ -92,7 +133,7 @@ const SUBSCRIPTION_NOTIFICATION_TYPES = [
 ] as const;
 
 export function createNowggService(deps: StoreDeps, storeAccounts: StoreAccountsService = deps.storeAccounts) {
-  const { fulfilment, env } = deps;
+  const { fulfilment, env, prisma } = deps;
 
   // The account's own timeout wins; otherwise the server-wide store timeout.
   const clientFor = (account: StoreAccountConfig) =>
@@ -155,6 +196,81 @@ export function createNowggService(deps: StoreDeps, storeAccounts: StoreAccounts
         },
       );
       return processed ? outcome : 'DUPLICATE';
+    },
+
+    /**
+     * Web-shop payments that named no player and are not recorded as an order, oldest
+     * first, keyset-paginated by (receivedAt, id); only this app's accounts.
+     */
+    async listUnmatchedPayments(
+      appId: string,
+      options: {
+        storeAccountId?: string | null | undefined;
+        after?: string | null | undefined;
+        before?: string | null | undefined;
+        limit: number;
+        inverted: boolean;
+      },
+    ): Promise<NowggUnmatchedPayment[]> {
+      const after = options.after ? parseUnmatchedCursor(options.after) : null;
+      const before = options.before ? parseUnmatchedCursor(options.before) : null;
+      if (options.storeAccountId && !isUuid(options.storeAccountId)) return [];
+      const direction = options.inverted ? Prisma.sql`DESC` : Prisma.sql`ASC`;
+      const rows = await prisma.$queryRaw<{ id: string; storeAccountId: string; payload: Record<string, unknown>; receivedAt: Date }[]>`
+        SELECT n."id", n."storeAccountId", n."payload", n."receivedAt"
+          FROM "StoreNotification" n
+          JOIN "StoreAccount" a ON a."id" = n."storeAccountId"
+         WHERE a."appId" = ${appId}::uuid AND a."store" = 'NOWGG'::"Store"
+           AND n."type" = 'WEBSHOP_ITEM_PURCHASED' AND n."processedAt" IS NOT NULL
+           ${options.storeAccountId ? Prisma.sql`AND n."storeAccountId" = ${options.storeAccountId}::uuid` : Prisma.empty}
+           AND NOT EXISTS (SELECT 1 FROM "Order" o
+                            WHERE o."storeAccountId" = n."storeAccountId" AND o."storeOrderId" = n."payload"->>'orderId')
+           ${after ? Prisma.sql`AND (n."receivedAt", n."id") > (${after.receivedAt}::timestamp, ${after.id}::uuid)` : Prisma.empty}
+           ${before ? Prisma.sql`AND (n."receivedAt", n."id") < (${before.receivedAt}::timestamp, ${before.id}::uuid)` : Prisma.empty}
+         ORDER BY n."receivedAt" ${direction}, n."id" ${direction}
+         LIMIT ${options.limit}`;
+      return rows.map((row) => unmatchedPayment(row));
+    },
+
+    /**
+     * Grants an unmatched web-shop payment to `playerId`, exactly once: the order it
+     * records is unique per store order, so a second assignment (or a later callback
+     * naming a player) finds it and gets ConflictError, nothing written. The order is
+     * then an ordinary web-shop order (granted now, finishMode NONE).
+     */
+    async assignWebshopPayment(appId: string, request: { paymentId: string; playerId: string }): Promise<NowggDelivery> {
+      const input = parseInput(assignRequestSchema, request, 'web-shop payment assignment');
+      const row = isUuid(input.paymentId)
+        ? await prisma.storeNotification.findFirst({
+            where: {
+              id: input.paymentId,
+              type: 'WEBSHOP_ITEM_PURCHASED',
+              processedAt: { not: null },
+              storeAccount: { appId, store: 'NOWGG' },
+            },
+          })
+        : null;
+      if (!row) throw new NotFoundError('now.gg web-shop payment');
+      const account = await storeAccounts.config(appId, row.storeAccountId);
+      // The stored data is the callback's own `data`; read it exactly as the callback was.
+      const notification = parseNowggWebhook(account, JSON.stringify({ notificationType: row.type, data: row.payload }));
+      if (notification.type !== 'WEBSHOP_ITEM_PURCHASED') throw new NotFoundError('now.gg web-shop payment');
+      const recorded = await fulfilment.transaction(async (tx, events) => {
+        await fulfilment.lockStoreOrder(tx, account.id, notification.storeOrderId);
+        const existing = await tx.order.findUnique({
+          where: { storeAccountId_storeOrderId: { storeAccountId: account.id, storeOrderId: notification.storeOrderId } },
+          select: { id: true },
+        });
+        if (existing) {
+          throw new ConflictError(`now.gg web-shop order ${notification.storeOrderId} is already recorded for a player`);
+        }
+        return fulfilment.recordPurchaseInTransaction(tx, events, {
+          account,
+          playerId: input.playerId,
+          purchase: webshopPurchase(account, notification),
+        });
+      });
+      return { ...recorded, clientFinish: null };
     },
   };
 
@@ -271,6 +387,39 @@ function webshopPurchase(account: StoreAccountConfig, notification: NowggOrderNo
     finishMode: 'NONE',
     finishParams: null,
     payload: notification.payload,
+  };
+}
+
+function unmatchedPayment(row: {
+  id: string;
+  storeAccountId: string;
+  payload: Record<string, unknown>;
+  receivedAt: Date;
+}): NowggUnmatchedPayment {
+  const text = (key: string) => {
+    const value = row.payload[key];
+    return typeof value === 'string' && value !== '' ? value : typeof value === 'number' ? String(value) : null;
+  };
+  const currency = text('currency');
+  const amount = text('amount');
+  let amountMinor: bigint | null = null;
+  if (amount && currency) {
+    try {
+      amountMinor = majorToMinorUnits(amount, currency);
+    } catch {
+      amountMinor = null; // shown as unknown; the assignment re-reads and refuses it
+    }
+  }
+  return {
+    id: row.id,
+    storeAccountId: row.storeAccountId,
+    storeOrderId: text('orderId') ?? '',
+    storeProductId: text('productId'),
+    amountMinor,
+    currency,
+    developerPayload: text('developerPayload'),
+    receivedAt: row.receivedAt,
+    payload: row.payload,
   };
 }
 

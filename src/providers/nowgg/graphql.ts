@@ -1,6 +1,14 @@
-// now.gg (and its multistore partners): consumePurchase.
+// now.gg (and its multistore partners): consumePurchase; web-shop payments that named no player.
+import { resolveCursorConnection } from '@pothos/plugin-relay';
 import { resolvePlayerId, scopedAppId } from '../../context.js';
-import type { NowggClientFinish, NowggDelivery, NowggService as NowggFlows } from './flows.js';
+import { NotFoundError } from '../../platform/errors.js';
+import {
+  unmatchedPaymentCursor,
+  type NowggClientFinish,
+  type NowggDelivery,
+  type NowggService as NowggFlows,
+  type NowggUnmatchedPayment,
+} from './flows.js';
 import type { StoreGraphqlContext } from '../contract.js';
 import type { Builder } from '../../schema/builder.js';
 import { purchaseErrors } from '../../schema/errors.js';
@@ -90,6 +98,81 @@ export function registerNowggGraphql({ builder, refs: { StoreAccountNode }, flow
           storeAccountId: input.storeAccountId?.id,
         });
       },
+    }),
+  );
+
+  const NowggUnmatchedPaymentRef = builder.objectRef<NowggUnmatchedPayment>('NowggUnmatchedPayment').implement({
+    description:
+      'A now.gg web-shop payment whose callback named no player (its developerPayload had no playerId) and that no order ' +
+      'records yet. Assign it with assignNowggWebshopPayment.',
+    fields: (t) => ({
+      id: t.exposeID('id', { description: 'What assignNowggWebshopPayment takes.' }),
+      storeAccount: t.prismaField({
+        type: 'StoreAccount',
+        resolve: async (query, payment, _a, ctx) => {
+          const account = await ctx.services.storeAccounts.get(query, scopedAppId(ctx), payment.storeAccountId);
+          if (!account) throw new NotFoundError('Store account');
+          return account;
+        },
+      }),
+      storeOrderId: t.exposeString('storeOrderId', { description: "now.gg's orderId." }),
+      storeProductId: t.exposeString('storeProductId', { nullable: true, description: "now.gg's productId." }),
+      amountMinor: t.field({ type: 'BigInt', nullable: true, resolve: (p) => p.amountMinor }),
+      currency: t.exposeString('currency', { nullable: true }),
+      developerPayload: t.exposeString('developerPayload', { nullable: true }),
+      receivedAt: t.field({ type: 'DateTime', resolve: (p) => p.receivedAt }),
+      payload: t.field({ type: 'JSON', description: "The callback's data as now.gg sent it.", resolve: (p) => p.payload }),
+    }),
+  });
+
+  builder.queryField('nowggUnmatchedPayments', (t) =>
+    t.connection({
+      type: NowggUnmatchedPaymentRef,
+      description: 'Web-shop payments waiting for assignNowggWebshopPayment, oldest first. This app only.',
+      authScopes: { serverKey: true },
+      args: { storeAccountId: t.arg.globalID({ for: [StoreAccountNode], description: 'Only this now.gg account.' }) },
+      resolve: async (_root, args, ctx) => {
+        const connection = await resolveCursorConnection(
+          { args, toCursor: (payment) => unmatchedPaymentCursor(payment as NowggUnmatchedPayment) },
+          (page) =>
+            flows(ctx).listUnmatchedPayments(scopedAppId(ctx), { ...page, storeAccountId: args.storeAccountId?.id ?? null }),
+        );
+        // resolveCursorConnection types its nodes as unknown; they are the rows listed above.
+        return connection as {
+          pageInfo: NonNullable<typeof connection>['pageInfo'];
+          edges: { cursor: string; node: NowggUnmatchedPayment }[];
+        };
+      },
+    }),
+  );
+
+  const AssignNowggWebshopPaymentInput = builder.inputType('AssignNowggWebshopPaymentInput', {
+    fields: (t) => ({
+      paymentId: t.id({ required: true, description: 'NowggUnmatchedPayment.id.' }),
+      playerId: t.string({ required: true, description: 'The player who paid.' }),
+    }),
+  });
+
+  const AssignNowggWebshopPaymentPayload = builder.objectRef<NowggDelivery>('AssignNowggWebshopPaymentPayload').implement({
+    fields: (t) => ({
+      order: t.prismaField({
+        type: 'Order',
+        resolve: (query, delivery, _a, ctx) => ctx.services.orders.recorded(query, delivery),
+      }),
+    }),
+  });
+
+  builder.mutationField('assignNowggWebshopPayment', (t) =>
+    t.field({
+      type: AssignNowggWebshopPaymentPayload,
+      description:
+        'Grants a web-shop payment that named no player to `playerId`, exactly once: a second assignment of the same ' +
+        'payment is a ConflictError and changes nothing. The order is then granted like any web-shop order.',
+      authScopes: { serverKey: true },
+      errors: { types: [NotFoundError, ...purchaseErrors], union: { name: 'AssignNowggWebshopPaymentResult' } },
+      args: { input: t.arg({ type: AssignNowggWebshopPaymentInput, required: true }) },
+      resolve: (_root, { input }, ctx) =>
+        flows(ctx).assignWebshopPayment(scopedAppId(ctx), { paymentId: String(input.paymentId), playerId: input.playerId }),
     }),
   );
 }
