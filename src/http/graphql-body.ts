@@ -1,14 +1,13 @@
 // Checks on a GraphQL request body before Yoga reads it. Yoga decodes bodies leniently:
 // invalid UTF-8 becomes U+FFFD, so a player id or token with a stray byte would silently
 // turn into a different string; and it sets no size limit. Both are refused here.
+import { readBodyWithLimit } from '../platform/body-limit.js';
 import { graphqlErrorResponse } from './json.js';
 
 /** Far above any legitimate request (a 100-purchase syncPurchases is about 400 KB). */
 export const MAX_GRAPHQL_BODY_BYTES = 1024 * 1024;
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-const DECIMAL = /^\d+$/;
 
 /**
  * The request to hand to Yoga (same method, headers and bytes), or the refusal: 413 for
@@ -20,31 +19,8 @@ export async function checkGraphqlBody(request: Request, RequestCtor: typeof Req
   if (!request.body) return request;
   const tooLarge = () =>
     graphqlErrorResponse(413, 'PAYLOAD_TOO_LARGE', `The request body is larger than ${MAX_GRAPHQL_BODY_BYTES} bytes`);
-  const declared = request.headers.get('content-length');
-  let bytes: Uint8Array<ArrayBuffer>;
-  if (declared !== null && DECIMAL.test(declared)) {
-    if (Number(declared) > MAX_GRAPHQL_BODY_BYTES) return tooLarge();
-    // Node's HTTP parser never delivers more than the declared length, so the whole body
-    // can be read at once.
-    bytes = new Uint8Array(await request.arrayBuffer());
-    if (bytes.byteLength > MAX_GRAPHQL_BODY_BYTES) return tooLarge();
-  } else {
-    // Chunked (or no usable length): read in pieces and stop at the limit.
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    const reader = request.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > MAX_GRAPHQL_BODY_BYTES) {
-        await reader.cancel();
-        return tooLarge();
-      }
-      chunks.push(value);
-    }
-    bytes = new Uint8Array(Buffer.concat(chunks));
-  }
+  const bytes = await readBodyWithLimit(request, MAX_GRAPHQL_BODY_BYTES);
+  if (bytes === 'too-large') return tooLarge();
   try {
     strictUtf8.decode(bytes);
   } catch {

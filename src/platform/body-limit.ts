@@ -12,6 +12,13 @@ export async function readBodyWithLimit(request: Request, maxBytes: number): Pro
     return 'too-large';
   }
   if (!request.body) return new Uint8Array(0);
+  if (declared !== null && DECIMAL.test(declared)) {
+    // Node's HTTP parser never delivers more than the declared length, so the whole body
+    // is read at once (cheaper than a reader loop for small bodies); checked again anyway.
+    const bytes = new Uint8Array(await request.arrayBuffer());
+    return bytes.byteLength > maxBytes ? 'too-large' : bytes;
+  }
+  // Chunked (or no usable length): read in pieces and stop at the limit.
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = request.body.getReader();
